@@ -1,0 +1,325 @@
+"""``AsyncGrok``: configuration, lifecycle, and ``request()``, the path every call takes.
+
+``request`` → one attempt (``_send_once``: transport, status check) → on a retryable
+failure, ``_retry.retry_after_failure`` for the remaining attempts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._constants import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_MAX_RETRIES,
+    MAX_ERROR_BODY,
+)
+from ._errors import GrokError, status_error
+from ._retry import is_retryable, retry_after_failure
+from ._sentinels import NOT_GIVEN, NotGiven
+from ._timeout import Timeout, TimeoutTypes, as_timeout
+from ._transport import HTTPResponse, Transport, client_timeout, user_agent
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from .resources.chat import Chat
+
+__all__ = ["AsyncGrok", "RawReply"]
+
+logger = logging.getLogger("grok_async")
+
+
+def check_header(name: str, value: str) -> None:
+    """Refuse a header value that would split the request (CR/LF) or cannot be encoded.
+
+    The message names the header, never its value: it may be the API key.
+    """
+    if not isinstance(value, str):
+        raise GrokError(f"Header {name!r} must be a str, not {type(value).__name__}.")
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise GrokError(
+            f"Header {name!r} contains a CR, LF or NUL character; refusing to send the request."
+        )
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise GrokError(
+            f"Header {name!r} contains characters outside latin-1; HTTP headers cannot carry them."
+        ) from None
+
+
+def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    for name, value in headers.items():
+        check_header(str(name), name)
+        check_header(name, value)
+    return dict(headers)
+
+
+@attrs.define(slots=True)
+class RawReply:
+    """A fully read 2xx response."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    request_id: str | None
+
+
+class AsyncGrok:
+    """The asyncio client for the xAI API.
+
+    One client per process is the intended use: it keeps one connection pool per running
+    event loop, created lazily, so it may be built at import time and used from any loop::
+
+        client = AsyncGrok()  # XAI_API_KEY from the environment
+        reply = await client.chat.completions.create(
+            model="grok-4", messages=[{"role": "user", "content": "Hi"}]
+        )
+        print(reply.choices[0].message.content)
+
+    Args:
+        api_key: defaults to the ``XAI_API_KEY`` environment variable.
+        base_url: defaults to ``XAI_BASE_URL``, else ``https://api.x.ai/v1``.
+        timeout: a :class:`Timeout`, or seconds (``total`` for calls, ``read`` for streams).
+        max_retries: retries after the first attempt (429, 5xx, connection errors).
+        max_connections: size of the connection pool of each event loop.
+        default_headers: sent with every request.
+        session: your own ``aiohttp.ClientSession``; the client then never closes it.
+        max_response_size: larger non-streamed bodies are refused.
+
+    Raises:
+        GrokError: no API key, or a header value with CR/LF.
+    """
+
+    chat: Chat
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: TimeoutTypes = Timeout(),  # noqa: B008 - Timeout is frozen
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        default_headers: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+    ) -> None:
+        if api_key is None:
+            api_key = os.environ.get(API_KEY_ENV)
+        if not api_key:
+            raise GrokError(
+                f"No API key: pass api_key= to AsyncGrok or set the {API_KEY_ENV} "
+                "environment variable."
+            )
+        check_header("Authorization", api_key)
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if max_connections < 1:
+            raise ValueError("max_connections must be >= 1")
+        self._api_key = api_key
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_connections = max_connections
+        self.default_headers = _check_headers(default_headers or {})
+        self.max_response_size = max_response_size
+        self._transport = Transport(max_connections=max_connections, session=session)
+        self._owns_transport = True
+        self._configure()
+
+    def _configure(self) -> None:
+        """Derive everything a request needs once, so no call rebuilds it."""
+        from .resources.chat import Chat
+
+        self._headers = {
+            "Authorization": f"Bearer {self._api_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": user_agent(),
+            **self.default_headers,
+        }
+        self._timeouts = (
+            self._client_timeout(self.timeout, stream=False),
+            self._client_timeout(self.timeout, stream=True),
+        )
+        self._urls: dict[str, str] = {}
+        self.chat = Chat(self)
+
+    @staticmethod
+    def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Any:
+        t = as_timeout(value, stream=stream)
+        return client_timeout(t.connect, t.read, t.total)
+
+    # -- configuration ------------------------------------------------------------------------
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    def with_options(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        max_response_size: int | None = None,
+    ) -> AsyncGrok:
+        """A copy with some settings changed that shares this client's connection pools.
+
+        Closing the copy does nothing; the pools close with the original client.
+        """
+        copy = object.__new__(AsyncGrok)
+        copy.__dict__.update(self.__dict__)
+        if api_key is not None:
+            check_header("Authorization", api_key)
+            copy._api_key = api_key
+        if base_url is not None:
+            copy.base_url = base_url.rstrip("/")
+        if not isinstance(timeout, NotGiven):
+            copy.timeout = timeout
+        if max_retries is not None:
+            copy.max_retries = max_retries
+        if default_headers is not None:
+            copy.default_headers = {**self.default_headers, **_check_headers(default_headers)}
+        if max_response_size is not None:
+            copy.max_response_size = max_response_size
+        copy._owns_transport = False
+        copy._configure()
+        return copy
+
+    def __repr__(self) -> str:
+        # The key is never shown, not even in part.
+        return f"AsyncGrok(base_url={self.base_url!r}, api_key='<redacted>')"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the connection pools (not a ``session`` you passed in). Idempotent."""
+        if self._owns_transport:
+            await self._transport.close()
+
+    async def __aenter__(self) -> AsyncGrok:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._transport.closed
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = self.base_url + path
+        return url
+
+    def _call_headers(self, extra_headers: Mapping[str, str] | None) -> Mapping[str, str]:
+        if not extra_headers:
+            return self._headers
+        return {**self._headers, **_check_headers(extra_headers)}
+
+    def _call_timeout(self, timeout: TimeoutTypes | NotGiven, *, stream: bool) -> Any:
+        if isinstance(timeout, NotGiven):
+            return self._timeouts[stream]
+        return self._client_timeout(timeout, stream=stream)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> RawReply:
+        """Send a request with retries and return the read 2xx response.
+
+        Raises the :class:`APIStatusError` subclass of a 4xx/5xx status, or
+        :class:`APIConnectionError` / :class:`APITimeoutError`.
+        """
+        url = self._url(path)
+        headers = self._call_headers(extra_headers)
+        client_timeout = self._call_timeout(timeout, stream=False)
+        try:
+            return await self._send_once(method, url, headers, body, client_timeout)
+        except GrokError as exc:
+            retries = self.max_retries if max_retries is None else max_retries
+            if retries <= 0 or not is_retryable(exc):
+                raise
+            return await retry_after_failure(
+                lambda: self._send_once(method, url, headers, body, client_timeout),
+                exc,
+                max_retries=retries,
+                label=f"{method} {path}",
+            )
+
+    async def open_stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> HTTPResponse:
+        """Like :meth:`request`, but return once the headers of a 2xx response arrived.
+
+        Retries happen only here, before the first byte of the body was handed out.
+        """
+        url = self._url(path)
+        headers = self._call_headers(extra_headers)
+        client_timeout = self._call_timeout(timeout, stream=True)
+        try:
+            return await self._open_once(method, url, headers, body, client_timeout)
+        except GrokError as exc:
+            retries = self.max_retries if max_retries is None else max_retries
+            if retries <= 0 or not is_retryable(exc):
+                raise
+            return await retry_after_failure(
+                lambda: self._open_once(method, url, headers, body, client_timeout),
+                exc,
+                max_retries=retries,
+                label=f"{method} {path}",
+            )
+
+    async def _open_once(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
+    ) -> HTTPResponse:
+        response = await self._transport.send(
+            method, url, headers=headers, body=body, timeout=timeout
+        )
+        request_id = response.headers.get("x-request-id")
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s -> %d (request id %s)", method, url, response.status, request_id)
+        if response.status >= 400:
+            raw = await response.read(self.max_response_size)
+            raise status_error(
+                response.status, response.reason, raw[:MAX_ERROR_BODY], response.headers, request_id
+            )
+        return response
+
+    async def _send_once(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
+    ) -> RawReply:
+        response = await self._open_once(method, url, headers, body, timeout)
+        raw = await response.read(self.max_response_size)
+        return RawReply(
+            response.status, response.headers, raw, response.headers.get("x-request-id")
+        )

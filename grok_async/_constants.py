@@ -1,0 +1,32 @@
+"""Every default the library uses, one line each with the reason for its value."""
+
+from __future__ import annotations
+
+# The public endpoint; XAI_BASE_URL or base_url= point elsewhere (a proxy, the emulator).
+DEFAULT_BASE_URL = "https://api.x.ai/v1"
+API_KEY_ENV = "XAI_API_KEY"
+BASE_URL_ENV = "XAI_BASE_URL"
+
+# Two retries ride out a blip or a short rate-limit window without tripling a real outage.
+DEFAULT_MAX_RETRIES = 2
+# aiohttp's own default; one pool per event loop, shared by every call of a client.
+DEFAULT_MAX_CONNECTIONS = 100
+
+# A TCP+TLS handshake that has not finished in 5 s is not going to.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+# Reasoning models can think for many minutes before the first byte of a non-streamed reply
+# (xAI's own SDK waits 27 minutes); 15 minutes of silence is a dead connection, not thinking.
+DEFAULT_READ_TIMEOUT = 900.0
+
+# Full-jitter exponential backoff: 0.5 s doubling to a ceiling of 8 s.
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+# A server's Retry-After is honoured up to this many seconds; past it we wait this long.
+MAX_RETRY_AFTER = 60.0
+
+# Streams: one SSE event may be as large as this (a whole tool call, a long citation list).
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+# Non-streamed bodies larger than this are refused, so a broken server cannot exhaust memory.
+DEFAULT_MAX_RESPONSE_SIZE = 256 * 1024 * 1024
+# How much of an error body we keep on an exception (enough for any real error message).
+MAX_ERROR_BODY = 64 * 1024

@@ -1,0 +1,215 @@
+"""The exception tree. Every error a call can raise is one of these::
+
+    GrokError
+    ├── APIConnectionError           network failure, reset, refused, DNS
+    │   └── APITimeoutError          (also a builtin TimeoutError)
+    ├── APIResponseValidationError   body not the JSON we expect
+    └── APIStatusError               .status_code .message .body .headers .request_id
+        ├── BadRequestError            400
+        ├── AuthenticationError        401, and 400 "Incorrect API key"
+        ├── PermissionDeniedError      403
+        ├── NotFoundError              404
+        ├── ConflictError              409
+        ├── UnprocessableEntityError   422
+        ├── RateLimitError             429
+        └── InternalServerError        >= 500
+
+``status_error()`` is the one place a status code and body become an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "GrokError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "status_error",
+]
+
+
+class GrokError(Exception):
+    """Base class of every error grok_async raises."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class APIConnectionError(GrokError):
+    """The request did not get an HTTP response: refused, reset, DNS failure, TLS error."""
+
+    def __init__(self, message: str = "Connection error.", *, request_id: str | None = None):
+        super().__init__(message)
+        self.request_id = request_id
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The request timed out (connect, read silence or total); also a builtin ``TimeoutError``."""
+
+    def __init__(self, message: str = "Request timed out.", *, request_id: str | None = None):
+        super().__init__(message, request_id=request_id)
+
+
+class APIResponseValidationError(GrokError):
+    """The server answered, but not with the JSON this library expects.
+
+    ``body`` holds (the start of) the raw text so the problem can be diagnosed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        body: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
+        self.request_id = request_id
+
+
+class APIStatusError(GrokError):
+    """The server answered with a 4xx or 5xx status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+        code: str | int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.request_id = request_id
+        #: xAI's ``code`` (a gRPC status sentence) or OpenAI's ``error.code``, when sent.
+        self.code = code
+
+
+class BadRequestError(APIStatusError):
+    """400: an invalid argument in the request."""
+
+
+class AuthenticationError(APIStatusError):
+    """401, or xAI's 400 "Incorrect API key provided": the key is missing or wrong."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key or team may not do this, or is blocked."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown model, endpoint, deferred request or response id."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the current state (retried)."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: a field has an invalid format or a required one is missing."""
+
+
+class RateLimitError(APIStatusError):
+    """429: the team's rate limit (or credit) is exhausted (retried with backoff)."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed (retried with backoff)."""
+
+
+_CLASS_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _error_class(status: int, message: str) -> type[APIStatusError]:
+    # xAI answers a *wrong* key with 400, not 401; users catch AuthenticationError for both.
+    if status == 400 and "api key" in message.lower():
+        return AuthenticationError
+    if status >= 500:
+        return InternalServerError
+    return _CLASS_BY_STATUS.get(status, APIStatusError)
+
+
+def _message_from_body(body: Any) -> tuple[str | None, str | int | None]:
+    """Find the human message (and code) in xAI's flat or OpenAI's nested error body."""
+    if not isinstance(body, dict):
+        return (body.strip() or None, None) if isinstance(body, str) else (None, None)
+    error = body.get("error")
+    code = body.get("code")
+    if isinstance(error, str):
+        return error, code if isinstance(code, (str, int)) else None
+    if isinstance(error, dict):
+        nested = error.get("message")
+        nested_code = error.get("code", error.get("type"))
+        return (
+            nested if isinstance(nested, str) else None,
+            nested_code if isinstance(nested_code, (str, int)) else None,
+        )
+    message = body.get("message")
+    return (message if isinstance(message, str) else None), None
+
+
+def decode_error_body(raw: bytes) -> Any:
+    """The error body as JSON when it is JSON, else as (truncated) text; never raises."""
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", "replace")
+
+
+def status_error(
+    status: int,
+    reason: str | None,
+    raw_body: bytes,
+    headers: Mapping[str, str],
+    request_id: str | None,
+) -> APIStatusError:
+    """Build the exception for a non-2xx response."""
+    body = decode_error_body(raw_body)
+    text, code = _message_from_body(body)
+    status_line = f"{status} {reason}" if reason else str(status)
+    # An HTML error page (a proxy's 502) is noise in a message; the status line says it all.
+    if text is None or text.lstrip().startswith("<"):
+        message = f"HTTP {status_line}"
+    else:
+        message = f"HTTP {status_line}: {text}"
+    if request_id:
+        message += f" (request id {request_id})"
+    cls = _error_class(status, text or "")
+    return cls(
+        message, status_code=status, body=body, headers=headers, request_id=request_id, code=code
+    )

@@ -1,0 +1,143 @@
+"""The only module that touches tenacity: what is retried, and how long to wait.
+
+Policy: connection errors, timeouts, 408, 409, 429 and 5xx are retried; other 4xx,
+cancellation and anything raised after a stream delivered data are not. The wait honours
+``retry-after-ms`` and ``Retry-After`` (seconds or an HTTP date) up to ``MAX_RETRY_AFTER``;
+otherwise it is exponential backoff from ``INITIAL_RETRY_DELAY`` to ``MAX_RETRY_DELAY``
+with full jitter, so many clients retrying together spread out instead of stampeding.
+
+The success path never enters tenacity: :func:`retry_after_failure` is called only once a
+first attempt has failed, which keeps the common case as cheap as a bare request.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
+
+import tenacity as _t
+
+from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
+from ._errors import APIConnectionError, APIStatusError, GrokError
+
+__all__ = ["backoff_delay", "is_retryable", "retry_after_failure", "retry_after_header"]
+
+T = TypeVar("T")
+
+logger = logging.getLogger("grok_async")
+
+_RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a failed attempt may be repeated."""
+    if isinstance(exc, APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(exc, APIStatusError):
+        return exc.status_code in _RETRYABLE_STATUS or exc.status_code >= 500
+    return False
+
+
+def retry_after_header(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds the server asked us to wait, capped at ``MAX_RETRY_AFTER``; None if unsaid."""
+    wait: float | None = None
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            wait = float(millis) / 1000.0
+        except ValueError:
+            wait = None
+    if wait is None:
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            wait = float(value)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                return None
+            wait = when.timestamp() - (time.time() if now is None else now)
+    if wait != wait or wait < 0:  # NaN or in the past: retry now
+        return 0.0
+    return min(wait, MAX_RETRY_AFTER)
+
+
+def backoff_delay(retry_number: int) -> float:
+    """Full-jitter exponential backoff for the n-th retry (1-based)."""
+    ceiling = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2 ** (retry_number - 1))
+    return random.uniform(0.0, ceiling)
+
+
+def wait_for(exc: BaseException | None, retry_number: int) -> float:
+    """How long to wait before the n-th retry after ``exc``."""
+    if isinstance(exc, APIStatusError):
+        asked = retry_after_header(exc.headers)
+        if asked is not None:
+            return asked
+    return backoff_delay(retry_number)
+
+
+def _wait(state: _t.RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    return wait_for(exc, state.attempt_number)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if isinstance(exc, APIStatusError):
+        return f"HTTP {exc.status_code}"
+    return type(exc).__name__ if exc is not None else "an error"
+
+
+def _log_retry(label: str, total_attempts: int) -> Callable[[_t.RetryCallState], None]:
+    def log(state: _t.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        wait = state.next_action.sleep if state.next_action is not None else 0.0
+        # Never the key or message contents: the status, the numbers and the request id.
+        logger.info(
+            "%s failed with %s (attempt %d of %d, request id %s); retrying in %.2f s",
+            label,
+            _describe(exc),
+            state.attempt_number,
+            total_attempts,
+            getattr(exc, "request_id", None),
+            wait,
+        )
+
+    return log
+
+
+async def retry_after_failure(
+    attempt: Callable[[], Awaitable[T]],
+    first_error: GrokError,
+    *,
+    max_retries: int,
+    label: str,
+) -> T:
+    """Retry ``attempt`` after its first call failed with ``first_error``.
+
+    Up to ``max_retries`` more attempts are made; the last error is re-raised as it is
+    (never a ``tenacity.RetryError``).
+    """
+    pending: list[GrokError] = [first_error]
+
+    async def replay_then_attempt() -> T:
+        # Tenacity's first "attempt" re-raises the failure we already had, so every wait,
+        # log line and attempt number below comes from one place.
+        if pending:
+            raise pending.pop()
+        return await attempt()
+
+    retrying = _t.AsyncRetrying(
+        stop=_t.stop_after_attempt(max_retries + 1),
+        wait=_wait,
+        retry=_t.retry_if_exception(is_retryable),
+        before_sleep=_log_retry(label, max_retries + 1),
+        reraise=True,
+    )
+    return await retrying(replay_then_attempt)

@@ -1,0 +1,142 @@
+"""The one cattrs converter, and the JSON codec around it.
+
+Rules (``make_converter`` applies all of them):
+
+* Response models (:class:`~grok_async.types._base.WireModel`) are structured with
+  generated functions (fast), then keep the JSON object they came from in ``_raw``, so
+  unknown fields are never lost. Unknown keys never raise.
+* ``""`` as a ``finish_reason`` next to tool calls becomes ``"tool_calls"`` (xAI sends the
+  empty string there on non-streamed tool calls).
+* Models unstructure to dicts that leave out every optional field left at ``None``: unset
+  fields are never sent as ``null``. Fields with other defaults (the ``role`` and ``type``
+  tags among them) are always sent.
+* Client-side fields (``request_id``) are neither read from nor written to the wire.
+* Structuring failures surface as :class:`~grok_async.APIResponseValidationError` (see
+  :func:`decode_model`), never as a raw cattrs, ``KeyError`` or JSON error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+import orjson
+from cattrs import Converter
+from cattrs.errors import BaseValidationError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.v import transform_error
+
+from ._errors import APIResponseValidationError
+from .types._base import WireModel
+from .types.chat import Choice
+
+__all__ = ["converter", "decode_json", "decode_model", "encode_json", "make_converter", "to_wire"]
+
+T = TypeVar("T")
+
+# Fields set by the client, not by the server.
+_LOCAL_FIELDS = frozenset({"request_id"})
+
+
+def _structure_factory(conv: Converter) -> Callable[[type[Any]], Callable[[Any, Any], Any]]:
+    def factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
+        local = {f.name: override(omit=True) for f in attrs.fields(cls) if f.name in _LOCAL_FIELDS}
+        generated = make_dict_structure_fn(cls, conv, **local)  # type: ignore[arg-type]
+        fix_finish = cls is Choice
+
+        def structure(data: Any, _: Any) -> Any:
+            if not isinstance(data, dict):
+                raise TypeError(
+                    f"expected a JSON object for {cls.__name__}, got {type(data).__name__}"
+                )
+            obj = generated(data, cls)
+            obj._raw = data
+            if fix_finish and obj.finish_reason == "" and obj.message.tool_calls:
+                obj.finish_reason = "tool_calls"
+            return obj
+
+        return structure
+
+    return factory
+
+
+def _unstructure_factory(conv: Converter) -> Callable[[type[Any]], Callable[[Any], Any]]:
+    def factory(cls: type[Any]) -> Callable[[Any], Any]:
+        overrides = {}
+        for f in attrs.fields(cls):
+            if f.name in _LOCAL_FIELDS:
+                overrides[f.name] = override(omit=True)
+            else:
+                # Only None-defaulted fields are optional on the wire; a tag such as
+                # role="user" equals its default and must still be sent.
+                overrides[f.name] = override(omit_if_default=f.default is None)
+        return make_dict_unstructure_fn(cls, conv, **overrides)  # type: ignore[arg-type]
+
+    return factory
+
+
+def make_converter() -> Converter:
+    """Build the converter with every rule in this module's docstring."""
+    conv = Converter()
+    conv.register_structure_hook_factory(
+        lambda t: isinstance(t, type) and issubclass(t, WireModel), _structure_factory(conv)
+    )
+    conv.register_unstructure_hook_factory(attrs.has, _unstructure_factory(conv))
+    return conv
+
+
+converter = make_converter()
+
+
+def encode_json(obj: Any) -> bytes:
+    """Serialize a wire-ready object (dicts, lists, scalars) to JSON bytes."""
+    return orjson.dumps(obj)
+
+
+def decode_json(raw: bytes | str) -> Any:
+    """Parse JSON; raises ``orjson.JSONDecodeError`` (a ``ValueError``)."""
+    return orjson.loads(raw)
+
+
+def to_wire(value: Any) -> Any:
+    """A request value as JSON-ready data: attrs objects unstructured, others unchanged.
+
+    Plain dicts (the common case) are passed through untouched, so the hot path costs
+    one type check per message.
+    """
+    if isinstance(value, list):
+        if all(isinstance(item, (dict, str, int, float)) for item in value):
+            return value
+        return [to_wire(item) for item in value]
+    if attrs.has(type(value)):
+        return converter.unstructure(value)
+    return value
+
+
+def describe_structure_error(exc: Exception) -> str:
+    """A readable one-line description of a cattrs/type failure."""
+    if isinstance(exc, BaseValidationError):
+        return "; ".join(transform_error(exc))
+    return f"{type(exc).__name__}: {exc}"
+
+
+def decode_model(
+    data: Any,
+    cls: type[T],
+    *,
+    status_code: int | None = None,
+    request_id: str | None = None,
+    raw: bytes | str | None = None,
+) -> T:
+    """Structure parsed JSON into ``cls`` or raise :class:`APIResponseValidationError`."""
+    try:
+        return converter.structure(data, cls)
+    except (BaseValidationError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        raise APIResponseValidationError(
+            f"The response did not match {cls.__name__}: {describe_structure_error(exc)}",
+            status_code=status_code,
+            body=text[:2048] if text is not None else None,
+            request_id=request_id,
+        ) from None

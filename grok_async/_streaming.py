@@ -1,0 +1,358 @@
+"""``AsyncStream``: SSE bytes → typed chunks, and the accumulator that rebuilds a completion.
+
+Reading: the body is read in whatever pieces arrive (``readany``), never with aiohttp's line
+iterator (whose line limit breaks on large events), and fed to the incremental
+:class:`~grok_async._sse.SSEDecoder`. Each ``data`` payload is parsed with orjson and
+structured by the converter's generated function for the chunk class.
+
+Releasing: the connection goes back to the pool only after ``[DONE]`` and the end of the
+body; every other ending (break, ``aclose()``, ``async with`` exit, cancellation, an error,
+garbage collection) closes it at once without draining, so a long stream is never read to
+its end just to be thrown away.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+from ._constants import DEFAULT_MAX_EVENT_SIZE
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    GrokError,
+    status_error,
+)
+from ._serialization import converter, describe_structure_error
+from ._sse import SSEDecoder
+from ._transport import HTTPResponse
+from .types.chat import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionMessage,
+    Choice,
+    Function,
+    ToolCall,
+    Usage,
+)
+
+__all__ = ["AsyncStream", "ChatCompletionAccumulator", "ChatCompletionStreamManager"]
+
+T = TypeVar("T")
+
+_DONE = "[DONE]"
+
+
+def _error_event(payload: dict[str, Any], request_id: str | None) -> APIStatusError:
+    """The exception for a JSON ``{"error": ...}`` event sent in the middle of a stream."""
+    error = payload.get("error")
+    status = payload.get("status")
+    if isinstance(error, dict):
+        status = error.get("status", status)
+        if status is None and isinstance(error.get("code"), int):
+            status = error["code"]
+    if not isinstance(status, int) or not 400 <= status <= 599:
+        status = 500  # the server failed after it had answered 200
+    return status_error(status, "error event in stream", orjson.dumps(payload), {}, request_id)
+
+
+class AsyncStream(Generic[T]):
+    """An async iterator of streamed chunks; also an async context manager.
+
+    ``request_id`` is known before the first chunk. Leave the ``async with`` block, call
+    :meth:`aclose`, or let the stream be garbage-collected to free the connection at once.
+    """
+
+    def __init__(
+        self,
+        response: HTTPResponse,
+        cls: type[T],
+        *,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
+        self.response = response
+        self.request_id: str | None = response.headers.get("x-request-id")
+        self._structure: Callable[[Any, Any], T] = converter.get_structure_hook(cls)
+        self._cls = cls
+        self._decoder = SSEDecoder(max_event_size=max_event_size)
+        self._events: list[Any] = []
+        self._next = 0
+        self._finished = False
+        self._accumulator: ChatCompletionAccumulator | None = (
+            ChatCompletionAccumulator() if cls is ChatCompletionChunk else None
+        )
+
+    # -- iteration -----------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while True:
+            if self._next < len(self._events):
+                event = self._events[self._next]
+                self._next += 1
+                data = event.data
+                if not data:
+                    continue
+                if data == _DONE:
+                    await self._finish()
+                    raise StopAsyncIteration
+                return self._decode(data)
+            if self._finished:
+                raise StopAsyncIteration
+            await self._read_events()
+
+    async def _read_events(self) -> None:
+        try:
+            piece = await self.response.read_chunk()
+        except BaseException as exc:
+            # Errors, and cancellation of the consuming task, free the connection now.
+            self._close()
+            if isinstance(exc, APIConnectionError) and exc.request_id is None:
+                exc.request_id = self.request_id
+            raise
+        if not piece:
+            self._close()
+            raise APIConnectionError(
+                "The stream ended before [DONE]: the server closed it early.",
+                request_id=self.request_id,
+            )
+        try:
+            self._events = self._decoder.feed(piece)
+        except GrokError:
+            self._close()
+            raise
+        self._next = 0
+
+    async def _finish(self) -> None:
+        """After ``[DONE]``: hand the connection back to the pool (or close it)."""
+        self._finished = True
+        self._events = []
+        await self.response.finish()
+
+    def _decode(self, data: str) -> T:
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            self._close()
+            raise APIResponseValidationError(
+                f"A stream event is not valid JSON ({exc}).",
+                body=data[:2048],
+                request_id=self.request_id,
+            ) from None
+        if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
+            self._close()
+            raise _error_event(payload, self.request_id)
+        try:
+            chunk = self._structure(payload, self._cls)
+        except Exception as exc:
+            self._close()
+            raise APIResponseValidationError(
+                f"A stream event did not match {self._cls.__name__}: "
+                f"{describe_structure_error(exc)}",
+                body=data[:2048],
+                request_id=self.request_id,
+            ) from None
+        if self._accumulator is not None:
+            self._accumulator.add(chunk)  # type: ignore[arg-type]
+        return chunk
+
+    # -- conveniences --------------------------------------------------------------------------
+
+    async def text(self) -> AsyncIterator[str]:
+        """Just the content deltas of the first choice, as they arrive."""
+        async for chunk in self:
+            choices = chunk.choices  # type: ignore[attr-defined]
+            if choices:
+                content = choices[0].delta.content
+                if content:
+                    yield content
+
+    async def get_final_completion(self) -> ChatCompletion:
+        """Read the rest of the stream and return the assembled :class:`ChatCompletion`."""
+        if self._accumulator is None:
+            raise TypeError(
+                f"get_final_completion() needs a stream of chat chunks, not {self._cls}"
+            )
+        async for _ in self:
+            pass
+        completion = self._accumulator.completion()
+        completion.request_id = self.request_id or completion.id
+        return completion
+
+    # -- closing -------------------------------------------------------------------------------
+
+    def _close(self) -> None:
+        if not self._finished:
+            self._finished = True
+            self.response.close()
+        self._events = []
+
+    async def aclose(self) -> None:
+        """Stop reading and close the connection without draining the body. Idempotent."""
+        self._close()
+
+    async def __aenter__(self) -> AsyncStream[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        # A stream dropped without closing must not hold its pooled connection.
+        if not getattr(self, "_finished", True):
+            try:
+                self.response.close()
+            except Exception:  # the loop may already be closed; nothing left to free
+                pass
+
+
+class ChatCompletionStreamManager:
+    """What ``client.chat.completions.stream(...)`` returns: ``async with`` it."""
+
+    def __init__(self, opening: Awaitable[AsyncStream[ChatCompletionChunk]]) -> None:
+        self._opening = opening
+        self._stream: AsyncStream[ChatCompletionChunk] | None = None
+
+    async def __aenter__(self) -> AsyncStream[ChatCompletionChunk]:
+        self._stream = await self._opening
+        return self._stream
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._stream is not None:
+            await self._stream.aclose()
+
+
+class _ChoiceState:
+    __slots__ = ("content", "finish_reason", "reasoning", "refusal", "role", "tool_calls")
+
+    def __init__(self) -> None:
+        self.role: str | None = None
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.refusal: list[str] = []
+        self.finish_reason: str | None = None
+        # index -> [id, type, name, argument fragments]
+        self.tool_calls: dict[int, list[Any]] = {}
+
+
+class ChatCompletionAccumulator:
+    """Assembles streamed :class:`ChatCompletionChunk` objects into a :class:`ChatCompletion`.
+
+    Works on any chunk source::
+
+        acc = ChatCompletionAccumulator()
+        async for chunk in stream:
+            acc.add(chunk)
+        completion = acc.completion()
+
+    Content and reasoning are concatenated per choice; tool-call fragments are merged by
+    ``index`` (id, type and name from the first fragment that has them, arguments
+    concatenated); the last ``usage`` and ``citations`` seen win (xAI may send a cumulative
+    usage on every chunk, or once at the end with ``choices: []``).
+    """
+
+    def __init__(self) -> None:
+        self._choices: dict[int, _ChoiceState] = {}
+        self._first: ChatCompletionChunk | None = None
+        self._usage: Usage | None = None
+        self._citations: list[str] | None = None
+        self._fingerprint: str | None = None
+
+    def add(self, chunk: ChatCompletionChunk) -> None:
+        """Fold one chunk in."""
+        if self._first is None:
+            self._first = chunk
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+        if chunk.citations is not None:
+            self._citations = chunk.citations
+        if chunk.system_fingerprint is not None:
+            self._fingerprint = chunk.system_fingerprint
+        for choice in chunk.choices:
+            state = self._choices.get(choice.index)
+            if state is None:
+                state = self._choices[choice.index] = _ChoiceState()
+            delta = choice.delta
+            if delta.role is not None:
+                state.role = delta.role
+            if delta.content:
+                state.content.append(delta.content)
+            if delta.reasoning_content:
+                state.reasoning.append(delta.reasoning_content)
+            if delta.refusal:
+                state.refusal.append(delta.refusal)
+            if delta.tool_calls:
+                for call in delta.tool_calls:
+                    self._add_tool_call(state, call)
+            if choice.finish_reason is not None:
+                state.finish_reason = choice.finish_reason
+
+    @staticmethod
+    def _add_tool_call(state: _ChoiceState, call: Any) -> None:
+        entry = state.tool_calls.get(call.index)
+        if entry is None:
+            entry = state.tool_calls[call.index] = [None, None, None, []]
+        if entry[0] is None and call.id:
+            entry[0] = call.id
+        if entry[1] is None and call.type:
+            entry[1] = call.type
+        function = call.function
+        if function is not None:
+            if entry[2] is None and function.name:
+                entry[2] = function.name
+            if function.arguments:
+                entry[3].append(function.arguments)
+
+    def completion(self) -> ChatCompletion:
+        """The completion assembled so far."""
+        first = self._first
+        choices = []
+        for index in sorted(self._choices):
+            state = self._choices[index]
+            tool_calls = [
+                ToolCall(
+                    id=entry[0] or "",
+                    type=entry[1] or "function",
+                    function=Function(name=entry[2] or "", arguments="".join(entry[3])),
+                    index=call_index,
+                )
+                for call_index, entry in sorted(state.tool_calls.items())
+            ]
+            finish_reason = state.finish_reason
+            if finish_reason == "" and tool_calls:
+                finish_reason = "tool_calls"
+            message = ChatCompletionMessage(
+                role=state.role or "assistant",
+                content="".join(state.content) if state.content else None,
+                reasoning_content="".join(state.reasoning) if state.reasoning else None,
+                refusal="".join(state.refusal) if state.refusal else None,
+                tool_calls=tool_calls or None,
+            )
+            choices.append(Choice(index=index, message=message, finish_reason=finish_reason))
+        return ChatCompletion(
+            id=first.id if first is not None else "",
+            choices=choices,
+            object="chat.completion",
+            created=first.created if first is not None else 0,
+            model=first.model if first is not None else "",
+            usage=self._usage,
+            system_fingerprint=self._fingerprint,
+            citations=self._citations,
+        )
+
+
+def dumps_chunk(chunk: ChatCompletionChunk) -> str:
+    """A chunk as the JSON it arrived as (for ``--json`` output)."""
+    return json.dumps(chunk.to_dict(), ensure_ascii=False)

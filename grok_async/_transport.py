@@ -1,0 +1,250 @@
+"""The only module that touches aiohttp.
+
+It owns the connection pools (one ``ClientSession`` with a pooled ``TCPConnector`` per
+running event loop, created lazily), sends requests, and translates every aiohttp
+exception into :class:`APIConnectionError` / :class:`APITimeoutError`.
+
+Why one session per loop: an aiohttp session is bound to the loop it was created on. A
+client built at import time of a web app, or used by two successive ``asyncio.run()``
+calls, must not touch a session from another (possibly closed) loop.
+
+Why an async-generator guard: ``asyncio.run()`` (and pytest-asyncio, and every
+``asyncio.Runner``) calls ``loop.shutdown_asyncgens()`` before closing the loop. Each
+session is paired with a parked async generator whose ``finally`` closes the session, so a
+loop that ends without ``await client.close()`` still closes its pool cleanly: no
+"Unclosed client session" warning, no leaked sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError, GrokError
+from ._version import __version__
+
+__all__ = ["HTTPResponse", "Transport", "client_timeout", "user_agent"]
+
+
+def user_agent() -> str:
+    """``grok-async/<version> python/<version> aiohttp/<version>``"""
+    return (
+        f"grok-async/{__version__} python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+    )
+
+
+def client_timeout(connect: float | None, read: float | None, total: float | None) -> Any:
+    """aiohttp's timeout object for our three numbers.
+
+    ``connect`` bounds the socket connect only (``sock_connect``): waiting for a free pooled
+    connection is normal under fan-out and is bounded by ``total`` instead.
+    """
+    return aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+
+
+def _connection_error(exc: BaseException) -> APIConnectionError:
+    """Translate an aiohttp / OS / timeout exception into ours."""
+    # aiohttp raises its own ServerTimeoutError (a TimeoutError) for sock_read/sock_connect
+    # and a bare asyncio.TimeoutError when ClientTimeout.total runs out.
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        detail = str(exc)
+        return APITimeoutError(f"Request timed out{': ' + detail if detail else ''}.")
+    detail = str(exc) or type(exc).__name__
+    return APIConnectionError(f"Connection error: {detail}")
+
+
+_CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+
+
+class HTTPResponse:
+    """An HTTP response whose body is still on the wire (streams) or already read."""
+
+    __slots__ = ("_response", "headers", "reason", "status")
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.status: int = response.status
+        self.reason: str | None = response.reason
+        self.headers: CIMultiDictProxy[str] = response.headers
+
+    async def read(self, limit: int) -> bytes:
+        """The whole body, refusing more than ``limit`` bytes; always releases the connection."""
+        response = self._response
+        try:
+            length = response.content_length
+            if length is not None and length <= limit:
+                return await response.read()
+            return await self._read_limited(limit)
+        except _CONNECTION_ERRORS as exc:
+            raise _connection_error(exc) from exc
+        finally:
+            response.release()
+
+    async def _read_limited(self, limit: int) -> bytes:
+        parts = bytearray()
+        async for chunk in self._response.content.iter_any():
+            parts += chunk
+            if len(parts) > limit:
+                self._response.close()
+                raise APIResponseValidationError(
+                    f"The response body exceeds the {limit:,}-byte limit (max_response_size).",
+                    status_code=self.status,
+                )
+        return bytes(parts)
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        """The body in pieces as they arrive (for streams); errors are translated."""
+        content = self._response.content
+        try:
+            while True:
+                chunk = await content.readany()
+                if not chunk:
+                    return
+                yield chunk
+        except _CONNECTION_ERRORS as exc:
+            raise _connection_error(exc) from exc
+
+    async def read_chunk(self) -> bytes:
+        """The next piece of the body as it arrives; ``b""`` at its end. Errors translated."""
+        try:
+            return await self._response.content.readany()
+        except _CONNECTION_ERRORS as exc:
+            raise _connection_error(exc) from exc
+
+    async def finish(self, grace: float = 1.0) -> None:
+        """The caller has all it wants: keep the connection if the body ends within ``grace``.
+
+        After ``[DONE]`` the body's terminator is normally already here or a moment away;
+        waiting that moment saves a new TCP/TLS handshake for the next request, but a
+        server that keeps the body open does not get to hold us.
+        """
+        if not self._response.content.is_eof():
+            try:
+                await asyncio.wait_for(self._drain(), grace)
+            except _CONNECTION_ERRORS:  # includes the grace running out
+                self._response.close()
+                return
+        self._response.release()
+
+    async def _drain(self) -> None:
+        while await self._response.content.readany():
+            pass
+
+    def close(self) -> None:
+        """Drop the connection at once without draining the body (not reused by the pool)."""
+        self._response.close()
+
+    def release(self) -> None:
+        """Return a fully read connection to the pool."""
+        self._response.release()
+
+
+class _LoopPool:
+    """The session of one event loop, and the guard that closes it with the loop."""
+
+    __slots__ = ("guard", "session")
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+        self.guard = _close_on_loop_shutdown(session)
+        # Advance the guard to its first ``yield`` without awaiting: its body does not
+        # suspend before that, and starting it registers it with the loop's asyncgen hooks.
+        step = self.guard.__anext__()
+        try:
+            step.send(None)
+        except StopIteration:
+            pass
+
+
+async def _close_on_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        if not session.closed:
+            await session.close()
+
+
+class Transport:
+    """Connection pools, one per running event loop, shared by a client and its copies."""
+
+    def __init__(
+        self,
+        *,
+        max_connections: int,
+        session: aiohttp.ClientSession | None = None,
+        ssl: Any = True,
+    ) -> None:
+        self.max_connections = max_connections
+        self._user_session = session
+        self._ssl = ssl
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.closed = False
+
+    def session(self) -> aiohttp.ClientSession:
+        """The pooled session for the running loop, created on first use."""
+        if self._user_session is not None:
+            return self._user_session
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None or pool.session.closed:
+            pool = self._pools[loop] = _LoopPool(self._new_session())
+        return pool.session
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self.max_connections,
+            limit_per_host=self.max_connections,
+            ssl=self._ssl,
+            # Resolve api.x.ai once every 5 minutes rather than once per connection.
+            ttl_dns_cache=300,
+        )
+        # trust_env: honour HTTP(S)_PROXY / NO_PROXY like httpx and curl do.
+        return aiohttp.ClientSession(connector=connector, trust_env=True, raise_for_status=False)
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: Any,
+    ) -> HTTPResponse:
+        """Send a request and return once the response headers have arrived."""
+        if self.closed:
+            # Not an APIConnectionError: that would be retried, and this never heals.
+            raise GrokError("This AsyncGrok client is closed; create a new one.")
+        session = self.session()
+        try:
+            response = await session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            )
+        except _CONNECTION_ERRORS as exc:
+            raise _connection_error(exc) from exc
+        return HTTPResponse(response)
+
+    async def close(self) -> None:
+        """Close the pool of the running loop and forget every other loop's pool."""
+        self.closed = True
+        if self._user_session is not None:
+            return  # the caller owns it
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        pools = list(self._pools.items())
+        self._pools.clear()
+        for pool_loop, pool in pools:
+            if pool_loop is loop:
+                await pool.guard.aclose()
+            elif not pool_loop.is_closed() and pool_loop.is_running():
+                # Another live loop (another thread): close it there.
+                asyncio.run_coroutine_threadsafe(pool.guard.aclose(), pool_loop)

@@ -1,0 +1,1 @@
+"""One module per API noun; reached through ``AsyncGrok`` attributes."""

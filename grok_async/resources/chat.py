@@ -1,0 +1,275 @@
+"""``client.chat.completions``: create, stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from .._errors import APIResponseValidationError
+from .._sentinels import NOT_GIVEN, NotGiven
+from .._serialization import decode_json, decode_model, encode_json, to_wire
+from .._streaming import AsyncStream, ChatCompletionStreamManager
+from .._timeout import TimeoutTypes
+from ..types.chat import ChatCompletion, ChatCompletionChunk
+
+if TYPE_CHECKING:
+    from .._client import AsyncGrok
+
+__all__ = ["Chat", "Completions"]
+
+_PATH = "/chat/completions"
+
+
+def _body(params: dict[str, Any], extra_body: Mapping[str, Any] | None) -> bytes:
+    """The JSON request body: unset (None) parameters are left out, never sent as null."""
+    body = {name: to_wire(value) for name, value in params.items() if value is not None}
+    if extra_body:
+        body.update(extra_body)
+    return encode_json(body)
+
+
+def parse_completion(raw: bytes, *, status: int, request_id: str | None) -> ChatCompletion:
+    """Decode a ``/chat/completions`` body; anything but a completion is a validation error."""
+    try:
+        data = decode_json(raw)
+    except ValueError as exc:
+        raise APIResponseValidationError(
+            f"The server returned invalid JSON ({exc}).",
+            status_code=status,
+            body=raw[:2048].decode("utf-8", "replace"),
+            request_id=request_id,
+        ) from None
+    completion = decode_model(
+        data, ChatCompletion, status_code=status, request_id=request_id, raw=raw[:2048]
+    )
+    completion.request_id = request_id or completion.id
+    return completion
+
+
+class Completions:
+    """Chat completions (``POST /v1/chat/completions``)."""
+
+    def __init__(self, client: AsyncGrok) -> None:
+        self._client = client
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Any],
+        stream: Literal[False] | None = None,
+        stream_options: Mapping[str, Any] | Any | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        seed: int | None = None,
+        response_format: Mapping[str, Any] | Any | None = None,
+        tools: Iterable[Any] | None = None,
+        tool_choice: str | Mapping[str, Any] | Any | None = None,
+        parallel_tool_calls: bool | None = None,
+        reasoning_effort: str | None = None,
+        search_parameters: Mapping[str, Any] | Any | None = None,
+        web_search_options: Mapping[str, Any] | None = None,
+        deferred: bool | None = None,
+        user: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> ChatCompletion: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Any],
+        stream: Literal[True],
+        stream_options: Mapping[str, Any] | Any | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        seed: int | None = None,
+        response_format: Mapping[str, Any] | Any | None = None,
+        tools: Iterable[Any] | None = None,
+        tool_choice: str | Mapping[str, Any] | Any | None = None,
+        parallel_tool_calls: bool | None = None,
+        reasoning_effort: str | None = None,
+        search_parameters: Mapping[str, Any] | Any | None = None,
+        web_search_options: Mapping[str, Any] | None = None,
+        deferred: bool | None = None,
+        user: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> AsyncStream[ChatCompletionChunk]: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Any],
+        stream: bool | None = None,
+        stream_options: Mapping[str, Any] | Any | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        seed: int | None = None,
+        response_format: Mapping[str, Any] | Any | None = None,
+        tools: Iterable[Any] | None = None,
+        tool_choice: str | Mapping[str, Any] | Any | None = None,
+        parallel_tool_calls: bool | None = None,
+        reasoning_effort: str | None = None,
+        search_parameters: Mapping[str, Any] | Any | None = None,
+        web_search_options: Mapping[str, Any] | None = None,
+        deferred: bool | None = None,
+        user: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]: ...
+
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Any],
+        stream: bool | None = None,
+        stream_options: Mapping[str, Any] | Any | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        seed: int | None = None,
+        response_format: Mapping[str, Any] | Any | None = None,
+        tools: Iterable[Any] | None = None,
+        tool_choice: str | Mapping[str, Any] | Any | None = None,
+        parallel_tool_calls: bool | None = None,
+        reasoning_effort: str | None = None,
+        search_parameters: Mapping[str, Any] | Any | None = None,
+        web_search_options: Mapping[str, Any] | None = None,
+        deferred: bool | None = None,
+        user: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
+        """Create a chat completion, or with ``stream=True`` an :class:`AsyncStream` of chunks.
+
+        Every parameter of the xAI API is keyword-only and optional except ``model`` and
+        ``messages`` (dicts or message objects); ``None`` means "not sent". Per-call
+        transport options: ``extra_headers``, ``extra_body`` (merged into the JSON body
+        last, for parameters this library does not know yet), ``timeout`` (``None``
+        disables it) and ``max_retries``.
+
+        Raises:
+            APIStatusError: a 4xx/5xx answer (before any chunk, for streams).
+            APIConnectionError, APITimeoutError: after the retries are spent.
+            APIResponseValidationError: a body that is not a completion.
+        """
+        if isinstance(messages, (str, bytes, Mapping)):
+            raise TypeError("messages must be a list of messages, e.g. [{'role': 'user', ...}]")
+        body = _body(
+            {
+                "model": model,
+                "messages": messages if isinstance(messages, list) else list(messages),
+                "stream": True if stream else None,
+                "stream_options": stream_options,
+                "temperature": temperature,
+                "top_p": top_p,
+                "n": n,
+                "stop": stop,
+                "max_tokens": max_tokens,
+                "max_completion_tokens": max_completion_tokens,
+                "frequency_penalty": frequency_penalty,
+                "presence_penalty": presence_penalty,
+                "logit_bias": logit_bias,
+                "logprobs": logprobs,
+                "top_logprobs": top_logprobs,
+                "seed": seed,
+                "response_format": response_format,
+                "tools": list(tools) if tools is not None else None,
+                "tool_choice": tool_choice,
+                "parallel_tool_calls": parallel_tool_calls,
+                "reasoning_effort": reasoning_effort,
+                "search_parameters": search_parameters,
+                "web_search_options": web_search_options,
+                "deferred": deferred,
+                "user": user,
+            },
+            extra_body,
+        )
+        client = self._client
+        if stream:
+            response = await client.open_stream(
+                "POST",
+                _PATH,
+                body=body,
+                extra_headers=extra_headers,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+            return AsyncStream(response, ChatCompletionChunk)
+        reply = await client.request(
+            "POST",
+            _PATH,
+            body=body,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return parse_completion(reply.body, status=reply.status, request_id=reply.request_id)
+
+    def stream(
+        self, *, model: str, messages: Iterable[Any], **kwargs: Any
+    ) -> ChatCompletionStreamManager:
+        """``async with client.chat.completions.stream(...) as stream:`` — a streamed call
+        whose response is closed when the block ends. Takes the arguments of :meth:`create`.
+        """
+        kwargs.pop("stream", None)
+        return ChatCompletionStreamManager(
+            self.create(model=model, messages=messages, stream=True, **kwargs)
+        )
+
+
+class Chat:
+    """``client.chat``"""
+
+    def __init__(self, client: AsyncGrok) -> None:
+        self.completions = Completions(client)
