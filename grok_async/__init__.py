@@ -26,6 +26,7 @@ from ._errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
+from ._fanout import FanOutStats
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, ChatCompletionAccumulator, ChatCompletionStreamManager
 from ._timeout import Timeout
@@ -92,6 +93,7 @@ __all__ = [
     "ChunkChoice",
     "CompletionTokensDetails",
     "ConflictError",
+    "FanOutStats",
     "ContentPart",
     "FilePart",
     "FileRef",

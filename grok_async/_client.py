@@ -6,10 +6,11 @@ failure, ``_retry.retry_after_failure`` for the remaining attempts.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -23,6 +24,7 @@ from ._constants import (
     MAX_ERROR_BODY,
 )
 from ._errors import GrokError, status_error
+from ._ratecontrol import AdaptiveLimiter
 from ._retry import is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._timeout import Timeout, TimeoutTypes, as_timeout
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncGrok", "RawReply"]
 
 logger = logging.getLogger("grok_async")
+
+T = TypeVar("T")
 
 
 def check_header(name: str, value: str) -> None:
@@ -135,6 +139,7 @@ class AsyncGrok:
         self.max_response_size = max_response_size
         self._transport = Transport(max_connections=max_connections, session=session)
         self._owns_transport = True
+        self._limiter: AdaptiveLimiter | None = None
         self._configure()
 
     def _configure(self) -> None:
@@ -197,6 +202,12 @@ class AsyncGrok:
             copy.max_response_size = max_response_size
         copy._owns_transport = False
         copy._configure()
+        return copy
+
+    def _paced_copy(self, limiter: AdaptiveLimiter) -> AsyncGrok:
+        """A copy whose every attempt goes through ``limiter`` (one fan-out's shared control)."""
+        copy = self.with_options()
+        copy._limiter = limiter
         return copy
 
     def __repr__(self) -> str:
@@ -287,17 +298,27 @@ class AsyncGrok:
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=True)
         try:
-            return await self._open_once(method, url, headers, body, client_timeout)
+            return await self._open_paced(method, url, headers, body, client_timeout)
         except GrokError as exc:
             retries = self.max_retries if max_retries is None else max_retries
             if retries <= 0 or not is_retryable(exc):
                 raise
             return await retry_after_failure(
-                lambda: self._open_once(method, url, headers, body, client_timeout),
+                lambda: self._open_paced(method, url, headers, body, client_timeout),
                 exc,
                 max_retries=retries,
                 label=f"{method} {path}",
             )
+
+    async def _open_paced(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
+    ) -> HTTPResponse:
+        # A stream holds its fan-out slot until its headers arrive, not for its whole body.
+        if self._limiter is not None:
+            return await self._paced(
+                self._limiter, self._open_once(method, url, headers, body, timeout)
+            )
+        return await self._open_once(method, url, headers, body, timeout)
 
     async def _open_once(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
@@ -316,6 +337,32 @@ class AsyncGrok:
         return response
 
     async def _send_once(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
+    ) -> RawReply:
+        if self._limiter is not None:
+            return await self._paced(
+                self._limiter, self._read_once(method, url, headers, body, timeout)
+            )
+        return await self._read_once(method, url, headers, body, timeout)
+
+    @staticmethod
+    async def _paced(limiter: AdaptiveLimiter, attempt: Awaitable[T]) -> T:
+        """Run one attempt inside a fan-out's adaptive limiter (slot, pause, AIMD)."""
+        try:
+            started = await limiter.acquire()
+        except BaseException:
+            if inspect.iscoroutine(attempt):
+                attempt.close()  # never started: do not leave it un-awaited
+            raise
+        try:
+            result = await attempt
+        except BaseException as exc:
+            limiter.release(started, exc)
+            raise
+        limiter.release(started)
+        return result
+
+    async def _read_once(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
     ) -> RawReply:
         response = await self._open_once(method, url, headers, body, timeout)

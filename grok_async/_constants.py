@@ -7,6 +7,9 @@ DEFAULT_BASE_URL = "https://api.x.ai/v1"
 API_KEY_ENV = "XAI_API_KEY"
 BASE_URL_ENV = "XAI_BASE_URL"
 
+# Fan-out: 64 in flight keeps a pool busy without tripping typical per-team rate limits.
+DEFAULT_CONCURRENCY = 64
+
 # Two retries ride out a blip or a short rate-limit window without tripling a real outage.
 DEFAULT_MAX_RETRIES = 2
 # aiohttp's own default; one pool per event loop, shared by every call of a client.

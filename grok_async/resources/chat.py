@@ -1,11 +1,22 @@
-"""``client.chat.completions``: create, stream."""
+"""``client.chat.completions``: create, stream, create_many, iter_many."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sized,
+)
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .._constants import DEFAULT_CONCURRENCY
 from .._errors import APIResponseValidationError
+from .._fanout import FanOutStats, Progress, iter_many
+from .._ratecontrol import AdaptiveLimiter
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._serialization import decode_json, decode_model, encode_json, to_wire
 from .._streaming import AsyncStream, ChatCompletionStreamManager
@@ -266,6 +277,93 @@ class Completions:
         return ChatCompletionStreamManager(
             self.create(model=model, messages=messages, stream=True, **kwargs)
         )
+
+    async def iter_many(
+        self,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool = False,
+        requests_per_minute: float | None = None,
+        progress: bool | Progress = False,
+        stats: FanOutStats | None = None,
+        on_result: Callable[[int, ChatCompletion | BaseException], Any] | None = None,
+    ) -> AsyncGenerator[tuple[int, ChatCompletion | BaseException], None]:
+        """Run many ``create()`` calls; yield ``(index, result)`` as each finishes.
+
+        ``requests`` (dicts of :meth:`create` keyword arguments, sync or async iterable) is
+        consumed lazily, so memory stays flat for millions of requests. At most
+        ``concurrency`` are in flight; on a rate-limit signal the whole fan-out halves its
+        in-flight limit and waits out the server's Retry-After together, then grows back by
+        one per window of successes. ``requests_per_minute`` adds a client-side cap.
+
+        With ``return_exceptions=False`` the first failure (after its retries) is raised
+        and everything in flight is cancelled; with ``True`` exceptions are yielded in
+        their request's place. Pass a :class:`FanOutStats` as ``stats`` to read live counters
+        and the final summary; ``progress=True`` draws a progress bar on stderr. Use
+        ``contextlib.aclosing`` if you may stop iterating early, so in-flight calls are
+        cancelled at once.
+        """
+        stats = stats if stats is not None else FanOutStats()
+        if stats.total is None and isinstance(requests, Sized):
+            stats.total = len(requests)
+        limiter = AdaptiveLimiter(concurrency, requests_per_minute=requests_per_minute)
+        paced = Completions(self._client._paced_copy(limiter))
+        bar = progress if isinstance(progress, Progress) else Progress(stats) if progress else None
+        if bar is not None:
+            bar.start()
+        try:
+            async with aclosing(
+                iter_many(
+                    lambda request: paced.create(**request, stream=False),
+                    requests,
+                    concurrency=concurrency,
+                    limiter=limiter,
+                    stats=stats,
+                    return_exceptions=return_exceptions,
+                    on_result=on_result,
+                )
+            ) as results:
+                async for item in results:
+                    yield item
+        finally:
+            if bar is not None:
+                await bar.stop()
+
+    async def create_many(
+        self,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool = False,
+        requests_per_minute: float | None = None,
+        progress: bool | Progress = False,
+        stats: FanOutStats | None = None,
+        on_result: Callable[[int, ChatCompletion | BaseException], Any] | None = None,
+    ) -> list[ChatCompletion | BaseException]:
+        """Run many ``create()`` calls and return their results in request order.
+
+        Takes the arguments of :meth:`iter_many`. With ``return_exceptions=True`` a failed
+        request's exception takes its place in the list; otherwise the first failure is
+        raised and the rest cancelled.
+        """
+        results: list[Any] = []
+        async with aclosing(
+            self.iter_many(
+                requests,
+                concurrency=concurrency,
+                return_exceptions=return_exceptions,
+                requests_per_minute=requests_per_minute,
+                progress=progress,
+                stats=stats,
+                on_result=on_result,
+            )
+        ) as stream:
+            async for index, result in stream:
+                if index >= len(results):
+                    results.extend([None] * (index + 1 - len(results)))
+                results[index] = result
+        return results
 
 
 class Chat:

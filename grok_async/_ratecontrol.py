@@ -1,0 +1,126 @@
+"""Adaptive concurrency for fan-out: the whole batch backs off together.
+
+Each HTTP attempt of a fan-out takes a slot from one :class:`AdaptiveLimiter`. A rate-limit
+signal (429, or 503 with Retry-After) halves the number of slots (at most once per round
+trip: a burst of 429s answering requests sent together counts once) and makes every
+request wait out the server's Retry-After; each window of ``limit`` successes adds one slot
+back, up to the configured concurrency. This is AIMD, the rule TCP uses: it converges on
+what the server accepts instead of each request hammering on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import time
+
+from ._errors import APIStatusError
+from ._retry import retry_after_header
+
+__all__ = ["AdaptiveLimiter", "attempt_counter"]
+
+#: Set by a fan-out worker around one request: the limiter counts that request's attempts
+#: in it (a context variable follows the request's task through every retry).
+attempt_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "grok_async_attempts", default=None
+)
+
+
+class AdaptiveLimiter:
+    """Slots for in-flight attempts, with AIMD on rate-limit signals and a shared pause."""
+
+    def __init__(self, maximum: int, *, requests_per_minute: float | None = None) -> None:
+        if maximum < 1:
+            raise ValueError("concurrency must be >= 1")
+        self.maximum = maximum
+        self.limit = maximum
+        self.in_flight = 0
+        self.attempts = 0
+        self.rate_limited = 0
+        self._successes = 0
+        self._last_decrease = -1.0
+        self._pause_until = 0.0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        # Optional client-side request rate: a token bucket refilled continuously.
+        self._rpm = requests_per_minute
+        self._tokens = 1.0
+        self._refilled = time.monotonic()
+
+    async def acquire(self) -> float:
+        """Wait for a slot (and any shared pause); returns the attempt's start time."""
+        while True:
+            now = time.monotonic()
+            if self._pause_until > now:
+                await asyncio.sleep(self._pause_until - now)
+                continue
+            if self._rpm is not None:
+                wait = self._take_rate_token(now)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+            if self.in_flight < self.limit and not self._waiters:
+                break
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if not waiter.cancelled() and waiter.done():
+                    self._wake()  # we were woken but leave: pass the turn on
+                raise
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+            if self.in_flight < self.limit:
+                break
+        self.in_flight += 1
+        self.attempts += 1
+        counter = attempt_counter.get()
+        if counter is not None:
+            counter[0] += 1
+        return time.monotonic()
+
+    def _take_rate_token(self, now: float) -> float:
+        assert self._rpm is not None
+        per_second = self._rpm / 60.0
+        self._tokens = min(1.0, self._tokens + (now - self._refilled) * per_second)
+        self._refilled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / per_second
+
+    def _wake(self) -> None:
+        free = self.limit - self.in_flight
+        while free > 0 and self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
+
+    def release(self, started: float, error: BaseException | None = None) -> None:
+        """Give the slot back, learning from how the attempt ended."""
+        self.in_flight -= 1
+        if isinstance(error, APIStatusError) and self._is_rate_limit(error):
+            self.rate_limited += 1
+            if started >= self._last_decrease:
+                # Only requests sent after the last decrease can signal a new one.
+                self.limit = max(1, self.limit // 2)
+                self._last_decrease = time.monotonic()
+                self._successes = 0
+            asked = retry_after_header(error.headers)
+            if asked:
+                self._pause_until = max(self._pause_until, time.monotonic() + asked)
+        elif error is None:
+            self._successes += 1
+            if self._successes >= self.limit and self.limit < self.maximum:
+                self.limit += 1
+                self._successes = 0
+        self._wake()
+
+    @staticmethod
+    def _is_rate_limit(error: APIStatusError) -> bool:
+        if error.status_code == 429:
+            return True
+        return error.status_code == 503 and retry_after_header(error.headers) is not None
