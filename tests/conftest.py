@@ -163,3 +163,14 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 2.0) -> boo
             return False
         await asyncio.sleep(0.01)
     return True
+
+
+def client_tasks() -> set[asyncio.Task[Any]]:
+    """Pending tasks of the running loop, minus the local test server's own handler tasks."""
+    mine = set()
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        filename = code.co_filename if code is not None else ""
+        if "aiohttp/web" not in filename and task is not asyncio.current_task():
+            mine.add(task)
+    return mine
