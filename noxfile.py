@@ -1,0 +1,38 @@
+"""Developer sessions: ``nox -s tests`` (the README's test command), lint, typecheck, bench."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite with branch coverage (soak runs excluded: ``nox -s soak``)."""
+    session.install("-e", ".[test]")
+    session.run("coverage", "run", "-m", "pytest", "-m", "not soak", *session.posargs)
+    session.run("coverage", "report", "--fail-under=85")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over everything."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("mypy>=1.10", "-e", ".[test]")
+    session.run("mypy", "--strict", "grok_async")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark suite against a local server in a separate process (slow)."""
+    session.install("-e", ".", "openai>=1.40", "aiohttp")
+    session.run("python", "benchmarks/run_all.py", *session.posargs)
