@@ -31,7 +31,9 @@ def _note(text: str) -> None:
 
 
 @contextlib.contextmanager
-def _endpoint(fake_options: dict[str, Any] | None = None) -> Iterator[tuple[str | None, str | None]]:
+def _endpoint(
+    fake_options: dict[str, Any] | None = None,
+) -> Iterator[tuple[str | None, str | None]]:
     """(api_key, base_url) of the real API when XAI_API_KEY is set, else of a local emulator."""
     if os.environ.get(API_KEY_ENV):
         yield None, None  # AsyncGrok reads XAI_API_KEY / XAI_BASE_URL itself
@@ -58,20 +60,19 @@ async def _chat(args: argparse.Namespace, api_key: str | None, base_url: str | N
         messages.append({"role": "system", "content": args.system})
     messages.append({"role": "user", "content": args.prompt})
     out: TextIO = sys.stdout
-    async with _client(api_key, base_url) as client:
-        async with client.chat.completions.stream(
-            model=args.model, messages=messages, temperature=args.temperature
-        ) as stream:
-            async for chunk in stream:
-                if args.json:
-                    print(json.dumps(chunk.to_dict(), ensure_ascii=False), file=out, flush=True)
-                    continue
-                for choice in chunk.choices[:1]:
-                    if args.reasoning and choice.delta.reasoning_content:
-                        out.write(choice.delta.reasoning_content)
-                    if choice.delta.content:
-                        out.write(choice.delta.content)
-                    out.flush()
+    async with _client(api_key, base_url) as client, client.chat.completions.stream(
+        model=args.model, messages=messages, temperature=args.temperature
+    ) as stream:
+        async for chunk in stream:
+            if args.json:
+                print(json.dumps(chunk.to_dict(), ensure_ascii=False), file=out, flush=True)
+                continue
+            for choice in chunk.choices[:1]:
+                if args.reasoning and choice.delta.reasoning_content:
+                    out.write(choice.delta.reasoning_content)
+                if choice.delta.content:
+                    out.write(choice.delta.content)
+                out.flush()
     if not args.json:
         out.write("\n")
 
@@ -163,7 +164,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     serve.add_argument(
-        "--fault", action="append", default=[], metavar="KIND=RATE",
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND=RATE",
         help="inject random faults, e.g. --fault 429=0.05 --fault reset=0.01",
     )
     serve.add_argument("--quiet", action="store_true", help="do not record requests")

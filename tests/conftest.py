@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
-
 import inspect
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import aioresponses.core as aioresponses_core
 import orjson
@@ -80,7 +78,9 @@ class LocalServer:
                 "raw": raw,
             }
         )
-        self.peers.append(request.transport.get_extra_info("peername") if request.transport else None)  # type: ignore[arg-type]
+        self.peers.append(
+            request.transport.get_extra_info("peername") if request.transport else None
+        )  # type: ignore[arg-type]
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -22,7 +22,7 @@ MESSAGES = [{"role": "user", "content": "Hi"}]
 
 
 def test_missing_key_names_the_environment_variable() -> None:
-    """Without an api_key argument or XAI_API_KEY the client refuses to start, naming the variable."""
+    """Without api_key= or XAI_API_KEY the client refuses to start, naming the variable."""
     with pytest.raises(GrokError, match="XAI_API_KEY"):
         AsyncGrok()
 
@@ -119,7 +119,11 @@ async def test_unset_parameters_are_not_sent(server: LocalServer) -> None:
         await client.chat.completions.create(model="grok-4", messages=MESSAGES, temperature=0.5)
     raw = server.requests[0]["raw"]
     assert b"null" not in raw
-    assert server.requests[0]["body"] == {"model": "grok-4", "messages": MESSAGES, "temperature": 0.5}
+    assert server.requests[0]["body"] == {
+        "model": "grok-4",
+        "messages": MESSAGES,
+        "temperature": 0.5,
+    }
 
 
 async def test_every_documented_parameter_is_sent(server: LocalServer) -> None:
@@ -214,7 +218,7 @@ def test_messages_must_be_a_list() -> None:
 
 async def test_unicode_round_trips(server: LocalServer) -> None:
     """Non-ASCII text survives the request and the response unchanged."""
-    text = "Grüße, 世界 🌍 — ʕ•ᴥ•ʔ"
+    text = "Grüße, 世界 🌍 — naïve café"
 
     async def echo(request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -318,7 +322,9 @@ def test_timeout_object_and_float() -> None:
         as_timeout("5", stream=False)  # type: ignore[arg-type]
 
 
-async def test_key_never_in_debug_logs(server: LocalServer, caplog: pytest.LogCaptureFixture, no_backoff: list[float]) -> None:
+async def test_key_never_in_debug_logs(
+    server: LocalServer, caplog: pytest.LogCaptureFixture, no_backoff: list[float]
+) -> None:
     """DEBUG and INFO lines across attempts and retries never contain the key."""
     calls = 0
 

@@ -83,7 +83,9 @@ async def test_status_maps_to_its_class(
             "Model is sleepy",
             id="openai-nested",
         ),
-        pytest.param({"code": 429, "error": "You ran out of credits."}, "ran out of credits", id="int-code"),
+        pytest.param(
+            {"code": 429, "error": "You ran out of credits."}, "ran out of credits", id="int-code"
+        ),
         pytest.param({"message": "plain message"}, "plain message", id="message-key"),
     ],
 )
@@ -149,11 +151,15 @@ async def test_wrong_key_400_is_an_authentication_error(mock_api: aioresponses) 
         pytest.param(b'{"id": "x", "choices": [{"message": 5}]}', id="message-wrong-type"),
     ],
 )
-async def test_unexpected_success_bodies_raise_validation_errors(server: LocalServer, raw: bytes) -> None:
+async def test_unexpected_success_bodies_raise_validation_errors(
+    server: LocalServer, raw: bytes
+) -> None:
     """A 200 whose body is not a completion raises APIResponseValidationError, never a raw error."""
 
     async def reply(request: web.Request) -> web.StreamResponse:
-        return web.Response(body=raw, content_type="application/json", headers={"x-request-id": "r-7"})
+        return web.Response(
+            body=raw, content_type="application/json", headers={"x-request-id": "r-7"}
+        )
 
     server.handler = reply
     async with _client(base_url=server.base_url) as client:

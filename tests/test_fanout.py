@@ -131,15 +131,14 @@ async def test_requests_are_consumed_lazily(server: LocalServer) -> None:
             pulled += 1
             yield request(i)
 
-    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
-        async with aclosing(
-            client.chat.completions.iter_many(generate(), concurrency=4)
-        ) as results:
-            got = 0
-            async for _ in results:
-                got += 1
-                if got == 10:
-                    break
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client, aclosing(
+        client.chat.completions.iter_many(generate(), concurrency=4)
+    ) as results:
+        got = 0
+        async for _ in results:
+            got += 1
+            if got == 10:
+                break
     # 10 results consumed; at most the workers' and the result queue's share beyond that.
     assert pulled <= 10 + 4 + 4 + 1
 
@@ -232,7 +231,9 @@ async def test_429_storm_converges(server: LocalServer) -> None:
     assert rejected < 200
 
 
-async def test_exactly_once_under_random_faults(server: LocalServer, no_backoff: list[float]) -> None:
+async def test_exactly_once_under_random_faults(
+    server: LocalServer, no_backoff: list[float]
+) -> None:
     """With random resets, 500s and 400s, each request ends exactly once, with the right type."""
     rng = random.Random(7)
     permanent: set[str] = set()
@@ -263,7 +264,9 @@ async def test_exactly_once_under_random_faults(server: LocalServer, no_backoff:
             if isinstance(result, ChatCompletion):
                 assert result.choices[0].message.content == f"#{index}"
             else:
-                assert isinstance(result, (BadRequestError, InternalServerError, APIConnectionError))
+                assert isinstance(
+                    result, (BadRequestError, InternalServerError, APIConnectionError)
+                )
                 assert isinstance(result, GrokError)
                 if isinstance(result, BadRequestError):
                     assert f"#{index}" in str(result)

@@ -51,7 +51,9 @@ async def test_retryable_statuses_are_retried(
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
-async def test_other_4xx_are_not_retried(server: LocalServer, no_backoff: list[float], status: int) -> None:
+async def test_other_4xx_are_not_retried(
+    server: LocalServer, no_backoff: list[float], status: int
+) -> None:
     """A client error is final: one request, no retry."""
     server.handler = _failing_then_ok(5, status)
     async with AsyncGrok(FAKE_KEY, base_url=server.base_url, max_retries=3) as client:
@@ -60,7 +62,9 @@ async def test_other_4xx_are_not_retried(server: LocalServer, no_backoff: list[f
     assert len(server.requests) == 1
 
 
-async def test_5xx_exhausted_raises_the_last_error(server: LocalServer, no_backoff: list[float]) -> None:
+async def test_5xx_exhausted_raises_the_last_error(
+    server: LocalServer, no_backoff: list[float]
+) -> None:
     """After max_retries the last server error surfaces (never a tenacity.RetryError)."""
     server.handler = _failing_then_ok(10, 500)
     async with AsyncGrok(FAKE_KEY, base_url=server.base_url, max_retries=3) as client:
@@ -70,10 +74,12 @@ async def test_5xx_exhausted_raises_the_last_error(server: LocalServer, no_backo
     # Exponential ceilings 0.5, 1, 2: every jittered wait stays under its ceiling. (Newer
     # tenacity also computes a wait after the final attempt, which is never slept.)
     assert len(no_backoff) >= 3
-    assert all(0 <= w <= c for w, c in zip(no_backoff, [0.5, 1.0, 2.0, 4.0]))
+    assert all(0 <= w <= c for w, c in zip(no_backoff, [0.5, 1.0, 2.0, 4.0], strict=False))
 
 
-async def test_per_call_max_retries_overrides_the_client(server: LocalServer, no_backoff: list[float]) -> None:
+async def test_per_call_max_retries_overrides_the_client(
+    server: LocalServer, no_backoff: list[float]
+) -> None:
     """max_retries= on a call replaces the client's setting for that call only."""
     server.handler = _failing_then_ok(10, 503)
     async with AsyncGrok(FAKE_KEY, base_url=server.base_url, max_retries=5) as client:
@@ -114,7 +120,7 @@ async def test_429_exhausted_is_a_rate_limit_error(server: LocalServer) -> None:
 
 
 def test_retry_after_parsing() -> None:
-    """Milliseconds win over seconds; HTTP dates work; the wait is capped at 60 s; junk is ignored."""
+    """ms win over seconds; HTTP dates work; the wait is capped at 60 s; junk is ignored."""
     now = time.time()
     assert retry_after_header({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
     assert retry_after_header({"retry-after": "2"}) == 2.0
@@ -164,7 +170,9 @@ async def test_cancellation_is_not_retried(server: LocalServer, no_backoff: list
 
     server.handler = slow
     async with AsyncGrok(FAKE_KEY, base_url=server.base_url, max_retries=3) as client:
-        task = asyncio.create_task(client.chat.completions.create(model="grok-4", messages=MESSAGES))
+        task = asyncio.create_task(
+            client.chat.completions.create(model="grok-4", messages=MESSAGES)
+        )
         await arrived.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -177,7 +185,9 @@ async def test_cancellation_during_a_retry_wait(server: LocalServer) -> None:
     """A call cancelled while waiting to retry stops there: no second request."""
     server.handler = _failing_then_ok(5, 429, {"retry-after": "5"})
     async with AsyncGrok(FAKE_KEY, base_url=server.base_url, max_retries=3) as client:
-        task = asyncio.create_task(client.chat.completions.create(model="grok-4", messages=MESSAGES))
+        task = asyncio.create_task(
+            client.chat.completions.create(model="grok-4", messages=MESSAGES)
+        )
         await asyncio.sleep(0.3)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -66,7 +66,9 @@ async def test_reset_then_success_is_retried(server: LocalServer, no_backoff: li
     assert len(server.requests) == 2
 
 
-async def test_reset_every_time_is_a_connection_error(server: LocalServer, no_backoff: list[float]) -> None:
+async def test_reset_every_time_is_a_connection_error(
+    server: LocalServer, no_backoff: list[float]
+) -> None:
     """Resets on every attempt end in APIConnectionError (an aiohttp error never leaks)."""
 
     async def reset(request: web.Request) -> web.StreamResponse:
