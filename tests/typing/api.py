@@ -1,0 +1,35 @@
+"""Never executed: checked by ``mypy --strict`` (nox -s typecheck) to pin the public types."""
+
+from __future__ import annotations
+
+from typing_extensions import assert_type
+
+from grok_async import (
+    AsyncGrok,
+    AsyncStream,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionMessage,
+    Timeout,
+    Usage,
+)
+
+
+async def typed_calls(client: AsyncGrok) -> None:
+    reply = await client.chat.completions.create(model="grok-4", messages=[])
+    assert_type(reply, ChatCompletion)
+    assert_type(reply.choices[0].message, ChatCompletionMessage)
+    assert_type(reply.usage, Usage | None)
+
+    stream = await client.chat.completions.create(model="grok-4", messages=[], stream=True)
+    assert_type(stream, AsyncStream[ChatCompletionChunk])
+    async for chunk in stream:
+        assert_type(chunk, ChatCompletionChunk)
+
+    async with client.chat.completions.stream(model="grok-4", messages=[]) as s:
+        assert_type(await s.get_final_completion(), ChatCompletion)
+        async for text in s.text():
+            assert_type(text, str)
+
+    copy = client.with_options(timeout=Timeout(read=5), max_retries=0)
+    assert_type(copy, AsyncGrok)
