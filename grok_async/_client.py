@@ -19,6 +19,7 @@ from ._constants import (
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_EVENT_SIZE,
     DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_RETRIES,
     MAX_ERROR_BODY,
@@ -99,6 +100,7 @@ class AsyncGrok:
         default_headers: sent with every request.
         session: your own ``aiohttp.ClientSession``; the client then never closes it.
         max_response_size: larger non-streamed bodies are refused.
+        max_event_size: a larger single SSE event in a stream is refused (default 16 MiB).
 
     Raises:
         GrokError: no API key, or a header value with CR/LF.
@@ -117,6 +119,7 @@ class AsyncGrok:
         default_headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV)
@@ -137,6 +140,7 @@ class AsyncGrok:
         self.max_connections = max_connections
         self.default_headers = _check_headers(default_headers or {})
         self.max_response_size = max_response_size
+        self.max_event_size = max_event_size
         self._transport = Transport(max_connections=max_connections, session=session)
         self._owns_transport = True
         self._limiter: AdaptiveLimiter | None = None

@@ -134,7 +134,13 @@ class AsyncStream(Generic[T]):
         """After ``[DONE]``: hand the connection back to the pool (or close it)."""
         self._finished = True
         self._events = []
-        await self.response.finish()
+        try:
+            await self.response.finish()
+        except BaseException:
+            # Cancelled while waiting for the body's end: the connection must not stay
+            # checked out of the pool.
+            self.response.close()
+            raise
 
     def _decode(self, data: str) -> T:
         try:
@@ -161,6 +167,9 @@ class AsyncStream(Generic[T]):
             ) from None
         if self._accumulator is not None:
             self._accumulator.add(chunk)  # type: ignore[arg-type]
+        if self.request_id is None:
+            # No x-request-id header: the response id identifies the request instead.
+            self.request_id = getattr(chunk, "id", None) or None
         return chunk
 
     # -- conveniences --------------------------------------------------------------------------
@@ -168,11 +177,10 @@ class AsyncStream(Generic[T]):
     async def text(self) -> AsyncIterator[str]:
         """Just the content deltas of the first choice, as they arrive."""
         async for chunk in self:
-            choices = chunk.choices  # type: ignore[attr-defined]
-            if choices:
-                content = choices[0].delta.content
-                if content:
-                    yield content
+            for choice in chunk.choices:  # type: ignore[attr-defined]
+                # Only choice 0: with n > 1 the choices' deltas interleave.
+                if choice.index == 0 and choice.delta.content:
+                    yield choice.delta.content
 
     async def get_final_completion(self) -> ChatCompletion:
         """Read the rest of the stream and return the assembled :class:`ChatCompletion`."""
@@ -219,14 +227,18 @@ class AsyncStream(Generic[T]):
 
 
 class ChatCompletionStreamManager:
-    """What ``client.chat.completions.stream(...)`` returns: ``async with`` it."""
+    """What ``client.chat.completions.stream(...)`` returns: ``async with`` it.
 
-    def __init__(self, opening: Awaitable[AsyncStream[ChatCompletionChunk]]) -> None:
-        self._opening = opening
+    The request is sent on entering the block, not before, so a manager that is never
+    entered costs nothing.
+    """
+
+    def __init__(self, open_stream: Callable[[], Awaitable[AsyncStream[ChatCompletionChunk]]]):
+        self._open_stream = open_stream
         self._stream: AsyncStream[ChatCompletionChunk] | None = None
 
     async def __aenter__(self) -> AsyncStream[ChatCompletionChunk]:
-        self._stream = await self._opening
+        self._stream = await self._open_stream()
         return self._stream
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -272,7 +284,8 @@ class ChatCompletionAccumulator:
 
     def add(self, chunk: ChatCompletionChunk) -> None:
         """Fold one chunk in."""
-        if self._first is None:
+        if self._first is None or not self._first.id:
+            # Heartbeat chunks may come first without id/model; identify by a real one.
             self._first = chunk
         if chunk.usage is not None:
             self._usage = chunk.usage

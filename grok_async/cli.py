@@ -60,9 +60,12 @@ async def _chat(args: argparse.Namespace, api_key: str | None, base_url: str | N
         messages.append({"role": "system", "content": args.system})
     messages.append({"role": "user", "content": args.prompt})
     out: TextIO = sys.stdout
-    async with _client(api_key, base_url) as client, client.chat.completions.stream(
-        model=args.model, messages=messages, temperature=args.temperature
-    ) as stream:
+    async with (
+        _client(api_key, base_url) as client,
+        client.chat.completions.stream(
+            model=args.model, messages=messages, temperature=args.temperature
+        ) as stream,
+    ):
         async for chunk in stream:
             if args.json:
                 print(json.dumps(chunk.to_dict(), ensure_ascii=False), file=out, flush=True)

@@ -256,7 +256,7 @@ class Completions:
                 timeout=timeout,
                 max_retries=max_retries,
             )
-            return AsyncStream(response, ChatCompletionChunk)
+            return AsyncStream(response, ChatCompletionChunk, max_event_size=client.max_event_size)
         reply = await client.request(
             "POST",
             _PATH,
@@ -275,7 +275,7 @@ class Completions:
         """
         kwargs.pop("stream", None)
         return ChatCompletionStreamManager(
-            self.create(model=model, messages=messages, stream=True, **kwargs)
+            lambda: self.create(model=model, messages=messages, stream=True, **kwargs)
         )
 
     async def iter_many(
