@@ -22,6 +22,7 @@ from ._constants import (
     DEFAULT_MAX_EVENT_SIZE,
     DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_RETRIES,
+    FANOUT_RATE_LIMIT_RETRIES,
     MAX_ERROR_BODY,
 )
 from ._errors import GrokError, status_error
@@ -144,6 +145,7 @@ class AsyncGrok:
         self._transport = Transport(max_connections=max_connections, session=session)
         self._owns_transport = True
         self._limiter: AdaptiveLimiter | None = None
+        self._rate_limit_retries = 0
         self._configure()
 
     def _configure(self) -> None:
@@ -212,6 +214,7 @@ class AsyncGrok:
         """A copy whose every attempt goes through ``limiter`` (one fan-out's shared control)."""
         copy = self.with_options()
         copy._limiter = limiter
+        copy._rate_limit_retries = FANOUT_RATE_LIMIT_RETRIES
         return copy
 
     def __repr__(self) -> str:
@@ -282,6 +285,7 @@ class AsyncGrok:
                 exc,
                 max_retries=retries,
                 label=f"{method} {path}",
+                rate_limit_retries=self._rate_limit_retries,
             )
 
     async def open_stream(
@@ -312,6 +316,7 @@ class AsyncGrok:
                 exc,
                 max_retries=retries,
                 label=f"{method} {path}",
+                rate_limit_retries=self._rate_limit_retries,
             )
 
     async def _open_paced(

@@ -10,6 +10,10 @@ BASE_URL_ENV = "XAI_BASE_URL"
 # Fan-out: 64 in flight keeps a pool busy without tripping typical per-team rate limits.
 DEFAULT_CONCURRENCY = 64
 
+# Under fan-out a 429 means "wait your turn" (the shared limiter paces everyone), so up to
+# this many rate-limited attempts per request do not count against max_retries.
+FANOUT_RATE_LIMIT_RETRIES = 20
+
 # Two retries ride out a blip or a short rate-limit window without tripling a real outage.
 DEFAULT_MAX_RETRIES = 2
 # aiohttp's own default; one pool per event loop, shared by every call of a client.

@@ -16,7 +16,7 @@ import contextvars
 import time
 
 from ._errors import APIStatusError
-from ._retry import retry_after_header
+from ._retry import is_rate_limit, retry_after_header
 
 __all__ = ["AdaptiveLimiter", "attempt_counter"]
 
@@ -102,7 +102,7 @@ class AdaptiveLimiter:
     def release(self, started: float, error: BaseException | None = None) -> None:
         """Give the slot back, learning from how the attempt ended."""
         self.in_flight -= 1
-        if isinstance(error, APIStatusError) and self._is_rate_limit(error):
+        if isinstance(error, APIStatusError) and is_rate_limit(error):
             self.rate_limited += 1
             if started >= self._last_decrease:
                 # Only requests sent after the last decrease can signal a new one.
@@ -118,9 +118,3 @@ class AdaptiveLimiter:
                 self.limit += 1
                 self._successes = 0
         self._wake()
-
-    @staticmethod
-    def _is_rate_limit(error: APIStatusError) -> bool:
-        if error.status_code == 429:
-            return True
-        return error.status_code == 503 and retry_after_header(error.headers) is not None

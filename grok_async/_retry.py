@@ -24,7 +24,13 @@ import tenacity as _t
 from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
 from ._errors import APIConnectionError, APIStatusError, GrokError
 
-__all__ = ["backoff_delay", "is_retryable", "retry_after_failure", "retry_after_header"]
+__all__ = [
+    "backoff_delay",
+    "is_rate_limit",
+    "is_retryable",
+    "retry_after_failure",
+    "retry_after_header",
+]
 
 T = TypeVar("T")
 
@@ -40,6 +46,15 @@ def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, APIStatusError):
         return exc.status_code in _RETRYABLE_STATUS or exc.status_code >= 500
     return False
+
+
+def is_rate_limit(exc: BaseException | None) -> bool:
+    """A 429, or a 503 that says when to come back: the server is pacing us, not failing."""
+    if not isinstance(exc, APIStatusError):
+        return False
+    if exc.status_code == 429:
+        return True
+    return exc.status_code == 503 and retry_after_header(exc.headers) is not None
 
 
 def retry_after_header(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
@@ -94,22 +109,40 @@ def _describe(exc: BaseException | None) -> str:
     return type(exc).__name__ if exc is not None else "an error"
 
 
-def _log_retry(label: str, total_attempts: int) -> Callable[[_t.RetryCallState], None]:
+def _log_retry(label: str) -> Callable[[_t.RetryCallState], None]:
     def log(state: _t.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
         wait = state.next_action.sleep if state.next_action is not None else 0.0
         # Never the key or message contents: the status, the numbers and the request id.
         logger.info(
-            "%s failed with %s (attempt %d of %d, request id %s); retrying in %.2f s",
+            "%s failed with %s (attempt %d, request id %s); retrying in %.2f s",
             label,
             _describe(exc),
             state.attempt_number,
-            total_attempts,
             getattr(exc, "request_id", None),
             wait,
         )
 
     return log
+
+
+def _stop(max_retries: int, rate_limit_retries: int) -> Callable[[_t.RetryCallState], bool]:
+    """Stop after ``max_retries`` failures, not counting up to ``rate_limit_retries`` rate
+    limits: under fan-out a 429 means "wait your turn", and the shared limiter makes turns
+    come; spending a request's retry budget on them would give up too early."""
+    failures = 0
+    paced = 0
+
+    def stop(state: _t.RetryCallState) -> bool:
+        nonlocal failures, paced
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if paced < rate_limit_retries and is_rate_limit(exc):
+            paced += 1
+            return False
+        failures += 1
+        return failures > max_retries
+
+    return stop
 
 
 async def retry_after_failure(
@@ -118,11 +151,13 @@ async def retry_after_failure(
     *,
     max_retries: int,
     label: str,
+    rate_limit_retries: int = 0,
 ) -> T:
     """Retry ``attempt`` after its first call failed with ``first_error``.
 
-    Up to ``max_retries`` more attempts are made; the last error is re-raised as it is
-    (never a ``tenacity.RetryError``).
+    Up to ``max_retries`` more attempts are made (plus up to ``rate_limit_retries`` that
+    answered a rate limit); the last error is re-raised as it is (never a
+    ``tenacity.RetryError``).
     """
     pending: list[GrokError] = [first_error]
 
@@ -134,10 +169,10 @@ async def retry_after_failure(
         return await attempt()
 
     retrying = _t.AsyncRetrying(
-        stop=_t.stop_after_attempt(max_retries + 1),
+        stop=_stop(max_retries, rate_limit_retries),
         wait=_wait,
         retry=_t.retry_if_exception(is_retryable),
-        before_sleep=_log_retry(label, max_retries + 1),
+        before_sleep=_log_retry(label),
         reraise=True,
     )
     return await retrying(replay_then_attempt)

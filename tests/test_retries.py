@@ -193,3 +193,18 @@ async def test_cancellation_during_a_retry_wait(server: LocalServer) -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
     assert len(server.requests) == 1
+
+
+async def test_fan_out_rate_limits_do_not_spend_the_retry_budget(server: LocalServer) -> None:
+    """Under create_many a 429 means 'wait your turn': it does not use up max_retries,
+    while the same 429s end a plain call after max_retries."""
+    server.handler = _failing_then_ok(5, 429, {"retry-after-ms": "1"})
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url, max_retries=1) as client:
+        with pytest.raises(RateLimitError):
+            await client.chat.completions.create(model="grok-4", messages=MESSAGES)
+        assert len(server.requests) == 2
+        results = await client.chat.completions.create_many(
+            [{"model": "grok-4", "messages": MESSAGES}]
+        )
+    assert results[0].choices[0].message.content == "Hello!"  # type: ignore[union-attr]
+    assert len(server.requests) == 6

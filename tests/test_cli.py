@@ -1,0 +1,80 @@
+"""The grok-async command, run as a subprocess like a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from grok_async.testing import FakeGrok
+
+from .conftest import FAKE_KEY
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("XAI_API_KEY", "XAI_BASE_URL")}
+    return subprocess.run(
+        [sys.executable, "-m", "grok_async", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**base, **(env or {})},
+        check=False,
+    )
+
+
+def test_demo_runs_on_the_embedded_emulator() -> None:
+    """`demo` without a key says it uses the emulator, fans out, streams, and prints a summary."""
+    result = run("demo", "--n", "200")
+    assert result.returncode == 0, result.stderr
+    assert "embedded Grok emulator" in result.stderr
+    assert "200/200" in result.stderr  # the progress bar reached the end
+    assert "Summary: 200 ok, 0 failed" in result.stdout
+    assert "req/s" in result.stdout and "p99" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_chat_streams_the_answer() -> None:
+    """`chat` prints the emulator's streamed answer for the prompt."""
+    result = run("chat", "Hello there")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip()) > 0
+    assert result.stdout.endswith("\n")
+
+
+def test_chat_json_prints_raw_chunks() -> None:
+    """`chat --json` prints one JSON chunk per line."""
+    import json
+
+    result = run("chat", "Hi", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) >= 2
+    assert all(json.loads(line)["object"] == "chat.completion.chunk" for line in lines)
+
+
+def test_bad_key_is_one_line_and_exit_code_1() -> None:
+    """A wrong key against a server that checks it: exit 1, one line, no traceback, no key."""
+    with FakeGrok(api_key="the-right-key") as fake:
+        result = run("chat", "Hi", env={"XAI_API_KEY": FAKE_KEY, "XAI_BASE_URL": fake.base_url})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "Incorrect API key" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert FAKE_KEY not in result.stderr
+
+
+def test_no_network_is_one_line_and_exit_code_1() -> None:
+    """An unreachable endpoint: exit 1 with a connection error line, not a traceback."""
+    result = run("models", env={"XAI_API_KEY": FAKE_KEY, "XAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert result.returncode == 1
+    assert "Connection error" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_models_lists_the_emulators_models() -> None:
+    """`models` lists model ids, one per line."""
+    result = run("models")
+    assert result.returncode == 0, result.stderr
+    assert "grok-4-0709" in result.stdout.split()
