@@ -74,28 +74,34 @@ async def test_faults_without_retries_raise_their_error(
 
 
 @pytest.mark.parametrize(
-    ("fault", "error"),
+    ("fault", "error", "delivered"),
     [
-        pytest.param(Fault.reset_mid_stream(after_chunks=2), APIConnectionError, id="reset"),
-        pytest.param(Fault.stall_mid_stream(2, 2.0), APITimeoutError, id="stall"),
-        pytest.param(Fault.malformed(), APIResponseValidationError, id="malformed"),
-        pytest.param(Fault.error_event("overloaded", after_chunks=1), GrokError, id="error"),
-        pytest.param(Fault.no_done(), APIConnectionError, id="no-done"),
+        pytest.param(Fault.reset_mid_stream(after_chunks=2), APIConnectionError, 2, id="reset"),
+        pytest.param(Fault.stall_mid_stream(2, 2.0), APITimeoutError, 2, id="stall"),
+        pytest.param(Fault.malformed(), APIResponseValidationError, 0, id="malformed"),
+        pytest.param(Fault.error_event("overloaded", after_chunks=1), GrokError, 1, id="error"),
+        pytest.param(Fault.no_done(), APIConnectionError, 1, id="no-done"),
     ],
 )
 async def test_stream_faults_raise_after_the_delivered_chunks(
-    fake_grok: FakeGrok, fault: Fault, error: type[GrokError]
+    fake_grok: FakeGrok, fault: Fault, error: type[GrokError], delivered: int
 ) -> None:
-    """Mid-stream faults raise their typed error and are never replayed."""
+    """Mid-stream faults raise their typed error after the chunks before them; no replay."""
     fake_grok.enqueue(fault)
+    received = []
     async with client_for(fake_grok, timeout=0.3) as client:
         stream = await client.chat.completions.create(
             model="grok-4", messages=MESSAGES, stream=True
         )
-        with pytest.raises(error):
+
+        async def consume() -> None:
             async with stream:
-                async for _ in stream:
-                    pass
+                async for chunk in stream:
+                    received.append(chunk)
+
+        with pytest.raises(error):
+            await consume()
+    assert len(received) >= delivered
     assert fake_grok.stats.requests == 1
 
 

@@ -131,9 +131,10 @@ async def test_requests_are_consumed_lazily(server: LocalServer) -> None:
             pulled += 1
             yield request(i)
 
-    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client, aclosing(
-        client.chat.completions.iter_many(generate(), concurrency=4)
-    ) as results:
+    async with (
+        AsyncGrok(FAKE_KEY, base_url=server.base_url) as client,
+        aclosing(client.chat.completions.iter_many(generate(), concurrency=4)) as results,
+    ):
         got = 0
         async for _ in results:
             got += 1

@@ -1,0 +1,52 @@
+"""pytest plugin (entry point ``pytest11``): the ``fake_grok`` fixture.
+
+``fake_grok`` yields a started ``FakeGrok``. With pytest-asyncio installed it is an async
+fixture serving from the test's own event loop; without it, the server runs in a
+background thread. Options come from a ``fake_grok`` marker::
+
+    @pytest.mark.fake_grok(api_key="secret", latency=0.01)
+    async def test_something(fake_grok): ...
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from ._fake import FakeGrok
+
+__all__ = ["fake_grok_options", "pytest_configure"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``fake_grok`` marker (the suite runs with ``--strict-markers``)."""
+    config.addinivalue_line(
+        "markers", "fake_grok(**options): keyword arguments for the fake_grok fixture's FakeGrok"
+    )
+
+
+def fake_grok_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The FakeGrok options of the ``fake_grok`` marker nearest to the test."""
+    marker = request.node.get_closest_marker("fake_grok")
+    return dict(marker.kwargs) if marker is not None else {}
+
+
+if importlib.util.find_spec("pytest_asyncio") is not None:
+    import pytest_asyncio
+
+    @pytest_asyncio.fixture(name="fake_grok")
+    async def _fake_grok_in_loop(request: pytest.FixtureRequest) -> AsyncIterator[FakeGrok]:
+        """A FakeGrok serving from the test's event loop."""
+        async with FakeGrok(**fake_grok_options(request)) as fake:
+            yield fake
+
+else:
+
+    @pytest.fixture(name="fake_grok")
+    def _fake_grok_in_thread(request: pytest.FixtureRequest) -> Iterator[FakeGrok]:
+        """A FakeGrok serving from a background thread (pytest-asyncio is not installed)."""
+        with FakeGrok(**fake_grok_options(request)) as fake:
+            yield fake
