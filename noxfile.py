@@ -8,6 +8,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole test suite with branch coverage (soak runs excluded: ``nox -s soak``)."""
