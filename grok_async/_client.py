@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -274,19 +274,11 @@ class AsyncGrok:
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=False)
-        try:
-            return await self._send_once(method, url, headers, body, client_timeout)
-        except GrokError as exc:
-            retries = self.max_retries if max_retries is None else max_retries
-            if retries <= 0 or not is_retryable(exc):
-                raise
-            return await retry_after_failure(
-                lambda: self._send_once(method, url, headers, body, client_timeout),
-                exc,
-                max_retries=retries,
-                label=f"{method} {path}",
-                rate_limit_retries=self._rate_limit_retries,
-            )
+        return await self._with_retries(
+            lambda: self._send_once(method, url, headers, body, client_timeout),
+            max_retries,
+            f"{method} {path}",
+        )
 
     async def open_stream(
         self,
@@ -305,17 +297,27 @@ class AsyncGrok:
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=True)
+        return await self._with_retries(
+            lambda: self._open_paced(method, url, headers, body, client_timeout),
+            max_retries,
+            f"{method} {path}",
+        )
+
+    async def _with_retries(
+        self, attempt: Callable[[], Awaitable[T]], max_retries: int | None, label: str
+    ) -> T:
+        """One attempt; only if it fails retryably does the tenacity machinery start."""
         try:
-            return await self._open_paced(method, url, headers, body, client_timeout)
+            return await attempt()
         except GrokError as exc:
             retries = self.max_retries if max_retries is None else max_retries
             if retries <= 0 or not is_retryable(exc):
                 raise
             return await retry_after_failure(
-                lambda: self._open_paced(method, url, headers, body, client_timeout),
+                attempt,
                 exc,
                 max_retries=retries,
-                label=f"{method} {path}",
+                label=label,
                 rate_limit_retries=self._rate_limit_retries,
             )
 

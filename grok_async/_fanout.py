@@ -220,7 +220,7 @@ async def iter_many(
             while True:
                 item = await source.next()
                 if item is None:
-                    return
+                    break
                 index, request = item
                 stats.in_flight += 1
                 started = time.monotonic()
@@ -239,8 +239,10 @@ async def iter_many(
                 await queue.put((index, result))
         except Exception as exc:  # the request iterable itself failed
             await queue.put((-1, exc))
-        finally:
-            await queue.put(_WORKER_DONE)
+            return
+        # Only on a normal exit: a cancelled worker must not block on a full queue that
+        # nobody reads any more.
+        await queue.put(_WORKER_DONE)
 
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
     running = len(workers)
