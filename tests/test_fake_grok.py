@@ -195,6 +195,28 @@ def test_fixture_takes_options_from_the_marker(pytester: pytest.Pytester) -> Non
     result.assert_outcomes(passed=2)
 
 
+def test_fixture_runs_in_a_thread_without_pytest_asyncio(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without pytest-asyncio, `fake_grok` is a sync fixture serving from a thread."""
+    # A plugin loaded first makes pytest_asyncio unimportable for the plugin under test.
+    pytester.makepyfile(hide_asyncio="import sys\nsys.modules['pytest_asyncio'] = None\n")
+    pytester.makepyfile(
+        test_sync="""
+        import urllib.request
+
+        def test_sync(fake_grok):
+            assert fake_grok._thread.is_alive()
+            with urllib.request.urlopen(fake_grok.base_url + "/models", timeout=5) as resp:
+                assert resp.status == 200
+        """
+    )
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    args = ["-p", "hide_asyncio", "-p", "no:asyncio", "-p", "no:cacheprovider"]
+    result = pytester.runpytest_subprocess(*args, *([] if PLUGIN_INSTALLED else ["-p", PLUGIN]))
+    result.assert_outcomes(passed=1)
+
+
 def test_thread_mode_serves_blocking_clients() -> None:
     """`with FakeGrok()` runs the server in a thread, usable from synchronous code."""
     with FakeGrok() as fake:

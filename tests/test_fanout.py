@@ -317,3 +317,20 @@ async def test_limiter_halves_once_per_burst_and_grows_back() -> None:
     for _ in range(8):
         limiter.release(await limiter.acquire())
     assert limiter.limit == 9
+
+
+async def test_stopping_early_with_a_full_result_queue_does_not_hang(server: LocalServer) -> None:
+    """Breaking out while workers are blocked on a full result queue cancels them promptly."""
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
+
+        async def consume_one_then_stop() -> None:
+            async with aclosing(
+                client.chat.completions.iter_many((request(i) for i in range(100)), concurrency=2)
+            ) as results:
+                async for _ in results:
+                    await asyncio.sleep(0.2)  # meanwhile the workers fill the queue and block
+                    break
+
+        before = client_tasks()
+        await asyncio.wait_for(consume_one_then_stop(), timeout=5)
+        assert client_tasks() == before
