@@ -10,6 +10,8 @@ Rules (``make_converter`` applies all of them):
 * Models unstructure to dicts that leave out every optional field left at ``None``: unset
   fields are never sent as ``null``. Fields with other defaults (the ``role`` and ``type``
   tags among them) are always sent.
+* ``X | None`` fields get a hook bound to ``X``'s hook once, instead of cattrs' generic
+  optional handling that dispatches on every value (a third of the decoding time).
 * Client-side fields (``request_id``) are neither read from nor written to the wire.
 * Structuring failures surface as :class:`~grok_async.APIResponseValidationError` (see
   :func:`decode_model`), never as a raw cattrs, ``KeyError`` or JSON error.
@@ -17,6 +19,8 @@ Rules (``make_converter`` applies all of them):
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -76,9 +80,32 @@ def _unstructure_factory(conv: Converter) -> Callable[[type[Any]], Callable[[Any
     return factory
 
 
+def _is_optional(t: Any) -> bool:
+    args = typing.get_args(t)
+    return (
+        typing.get_origin(t) in (typing.Union, types.UnionType)
+        and len(args) == 2
+        and type(None) in args
+    )
+
+
+def _optional_factory(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    def factory(t: Any) -> Callable[[Any, Any], Any]:
+        inner = next(arg for arg in typing.get_args(t) if arg is not type(None))
+        hook = conv.get_structure_hook(inner)
+
+        def structure(value: Any, _: Any) -> Any:
+            return None if value is None else hook(value, inner)
+
+        return structure
+
+    return factory
+
+
 def make_converter() -> Converter:
     """Build the converter with every rule in this module's docstring."""
     conv = Converter()
+    conv.register_structure_hook_factory(_is_optional, _optional_factory(conv))
     conv.register_structure_hook_factory(
         lambda t: isinstance(t, type) and issubclass(t, WireModel), _structure_factory(conv)
     )

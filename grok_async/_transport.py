@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import platform
+import urllib.parse
+import urllib.request
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
@@ -187,6 +189,7 @@ class Transport:
             weakref.WeakKeyDictionary()
         )
         self.closed = False
+        self._proxies: dict[str, str | None] = {}
 
     def session(self) -> aiohttp.ClientSession:
         """The pooled session for the running loop, created on first use."""
@@ -206,8 +209,23 @@ class Transport:
             # Resolve api.x.ai once every 5 minutes rather than once per connection.
             ttl_dns_cache=300,
         )
-        # trust_env: honour HTTP(S)_PROXY / NO_PROXY like httpx and curl do.
-        return aiohttp.ClientSession(connector=connector, trust_env=True, raise_for_status=False)
+        # Not trust_env=True: aiohttp then looks up .netrc and the proxy variables in a
+        # worker thread on *every* request (two thread hops, the largest single cost of a
+        # call). The proxy is resolved once per URL instead (see _proxy_for).
+        return aiohttp.ClientSession(connector=connector, raise_for_status=False)
+
+    def _proxy_for(self, url: str) -> str | None:
+        """The proxy HTTP(S)_PROXY / NO_PROXY choose for ``url``, resolved once per URL."""
+        try:
+            return self._proxies[url]
+        except KeyError:
+            pass
+        parts = urllib.parse.urlsplit(url)
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        if proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+            proxy = None
+        self._proxies[url] = proxy or None
+        return self._proxies[url]
 
     async def send(
         self,
@@ -223,9 +241,10 @@ class Transport:
             # Not an APIConnectionError: that would be retried, and this never heals.
             raise GrokError("This AsyncGrok client is closed; create a new one.")
         session = self.session()
+        proxy = self._proxy_for(url) if self._user_session is None else None
         try:
             response = await session.request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout, proxy=proxy
             )
         except _CONNECTION_ERRORS as exc:
             raise _connection_error(exc) from exc
