@@ -155,7 +155,6 @@ class AsyncGrok:
         self._headers = {
             "Authorization": f"Bearer {self._api_key}",
             "Content-Type": "application/json",
-            "Accept": "application/json",
             "User-Agent": user_agent(),
             **self.default_headers,
         }
@@ -274,11 +273,16 @@ class AsyncGrok:
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=False)
-        return await self._with_retries(
-            lambda: self._send_once(method, url, headers, body, client_timeout),
-            max_retries,
-            f"{method} {path}",
-        )
+        try:
+            return await self._send_once(method, url, headers, body, client_timeout)
+        except GrokError as exc:
+            # Only a failure builds the retry machinery: the success path stays one call.
+            return await self._retry(
+                exc,
+                lambda: self._send_once(method, url, headers, body, client_timeout),
+                max_retries,
+                f"{method} {path}",
+            )
 
     async def open_stream(
         self,
@@ -297,29 +301,34 @@ class AsyncGrok:
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=True)
-        return await self._with_retries(
-            lambda: self._open_paced(method, url, headers, body, client_timeout),
-            max_retries,
-            f"{method} {path}",
-        )
-
-    async def _with_retries(
-        self, attempt: Callable[[], Awaitable[T]], max_retries: int | None, label: str
-    ) -> T:
-        """One attempt; only if it fails retryably does the tenacity machinery start."""
         try:
-            return await attempt()
+            return await self._open_paced(method, url, headers, body, client_timeout)
         except GrokError as exc:
-            retries = self.max_retries if max_retries is None else max_retries
-            if retries <= 0 or not is_retryable(exc):
-                raise
-            return await retry_after_failure(
-                attempt,
+            return await self._retry(
                 exc,
-                max_retries=retries,
-                label=label,
-                rate_limit_retries=self._rate_limit_retries,
+                lambda: self._open_paced(method, url, headers, body, client_timeout),
+                max_retries,
+                f"{method} {path}",
             )
+
+    async def _retry(
+        self,
+        error: GrokError,
+        attempt: Callable[[], Awaitable[T]],
+        max_retries: int | None,
+        label: str,
+    ) -> T:
+        """After a failed first attempt: re-raise ``error``, or retry if it is retryable."""
+        retries = self.max_retries if max_retries is None else max_retries
+        if retries <= 0 or not is_retryable(error):
+            raise error
+        return await retry_after_failure(
+            attempt,
+            error,
+            max_retries=retries,
+            label=label,
+            rate_limit_retries=self._rate_limit_retries,
+        )
 
     async def _open_paced(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
@@ -337,13 +346,18 @@ class AsyncGrok:
         response = await self._transport.send(
             method, url, headers=headers, body=body, timeout=timeout
         )
-        request_id = response.headers.get("x-request-id")
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s %s -> %d (request id %s)", method, url, response.status, request_id)
+            logger.debug(
+                "%s %s -> %d (request id %s)", method, url, response.status, response.request_id
+            )
         if response.status >= 400:
             raw = await response.read(self.max_response_size)
             raise status_error(
-                response.status, response.reason, raw[:MAX_ERROR_BODY], response.headers, request_id
+                response.status,
+                response.reason,
+                raw[:MAX_ERROR_BODY],
+                response.headers,
+                response.request_id,
             )
         return response
 

@@ -6,6 +6,12 @@ trip: a burst of 429s answering requests sent together counts once) and makes ev
 request wait out the server's Retry-After; each window of ``limit`` successes adds one slot
 back, up to the configured concurrency. This is AIMD, the rule TCP uses: it converges on
 what the server accepts instead of each request hammering on its own.
+
+Slots bound concurrency, but a server's limit is often a *rate*: when the pause ends, every
+waiting request would fire at once and all but one be refused again. So a rate-limit
+signal also spaces attempt starts: the server's Retry-After apart (its hint of when the
+next request will be accepted; without a hint the spacing grows by half per signal), at
+most a second, shrinking by 3 % with each success until it vanishes.
 """
 
 from __future__ import annotations
@@ -19,6 +25,11 @@ from ._errors import APIStatusError
 from ._retry import is_rate_limit, retry_after_header
 
 __all__ = ["AdaptiveLimiter", "attempt_counter"]
+
+# Spacing below this is no spacing at all (a loop iteration costs about as much).
+_MIN_INTERVAL = 0.001
+# Spacing is capped at one start per second; longer waits are the shared pause's job.
+_MAX_INTERVAL = 1.0
 
 #: Set by a fan-out worker around one request: the limiter counts that request's attempts
 #: in it (a context variable follows the request's task through every retry).
@@ -41,6 +52,9 @@ class AdaptiveLimiter:
         self._successes = 0
         self._last_decrease = -1.0
         self._pause_until = 0.0
+        # Spacing between attempt starts, learned from rate-limit signals (0: none).
+        self._interval = 0.0
+        self._last_start = 0.0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         # Optional client-side request rate: a token bucket refilled continuously.
         self._rpm = requests_per_minute
@@ -48,21 +62,37 @@ class AdaptiveLimiter:
         self._refilled = time.monotonic()
 
     async def acquire(self) -> float:
-        """Wait for a slot (and any shared pause); returns the attempt's start time."""
+        """Wait for a slot (and any shared pause); returns the attempt's start time.
+
+        A retry goes to the front of the queue: it has waited its turn once already, and
+        sending it to the back after every 429 could starve it until its retries run out.
+        """
+        counter = attempt_counter.get()
+        is_retry = counter is not None and counter[0] > 0
         while True:
+            # Every condition is re-checked after any wait: the pause and the spacing may
+            # have changed meanwhile, and of several waiters woken together only the first
+            # may start at once.
             now = time.monotonic()
             if self._pause_until > now:
                 await asyncio.sleep(self._pause_until - now)
+                continue
+            due = self._last_start + self._interval
+            if self._interval > 0.0 and due > now:
+                await asyncio.sleep(due - now)
                 continue
             if self._rpm is not None:
                 wait = self._take_rate_token(now)
                 if wait > 0:
                     await asyncio.sleep(wait)
                     continue
-            if self.in_flight < self.limit and not self._waiters:
+            if self.in_flight < self.limit and (is_retry or not self._waiters):
                 break
             waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            if is_retry:
+                self._waiters.appendleft(waiter)
+            else:
+                self._waiters.append(waiter)
             try:
                 await waiter
             except BaseException:
@@ -72,14 +102,13 @@ class AdaptiveLimiter:
             finally:
                 if waiter in self._waiters:
                     self._waiters.remove(waiter)
-            if self.in_flight < self.limit:
-                break
+            is_retry = True  # it has waited its turn: do not queue behind newcomers
+        self._last_start = time.monotonic()
         self.in_flight += 1
         self.attempts += 1
-        counter = attempt_counter.get()
         if counter is not None:
             counter[0] += 1
-        return time.monotonic()
+        return self._last_start
 
     def _take_rate_token(self, now: float) -> float:
         assert self._rpm is not None
@@ -104,15 +133,28 @@ class AdaptiveLimiter:
         self.in_flight -= 1
         if isinstance(error, APIStatusError) and is_rate_limit(error):
             self.rate_limited += 1
-            if started >= self._last_decrease:
-                # Only requests sent after the last decrease can signal a new one.
-                self.limit = max(1, self.limit // 2)
-                self._last_decrease = time.monotonic()
-                self._successes = 0
             asked = retry_after_header(error.headers)
             if asked:
                 self._pause_until = max(self._pause_until, time.monotonic() + asked)
+            # The wait the server asked for, spread over the slots we keep: one start per
+            # hint when we are down to one slot (a rate limit), less when several in-flight
+            # requests are welcome (a concurrency limit).
+            hint = min((asked or 0.0) / self.limit, _MAX_INTERVAL)
+            if started >= self._last_decrease:
+                # Only attempts started after the last decrease signal a new one: a burst of
+                # refusals answering requests sent together counts once.
+                self.limit = max(1, self.limit // 2)
+                self._last_decrease = time.monotonic()
+                self._successes = 0
+                grown = self._interval * 1.5 if not hint else self._interval
+                self._interval = min(_MAX_INTERVAL, max(grown, hint, _MIN_INTERVAL))
+            else:
+                self._interval = max(self._interval, hint)
         elif error is None:
+            if self._interval > 0.0:
+                self._interval *= 0.97
+                if self._interval < _MIN_INTERVAL:
+                    self._interval = 0.0
             self._successes += 1
             if self._successes >= self.limit and self.limit < self.maximum:
                 self.limit += 1

@@ -76,7 +76,7 @@ class AsyncStream(Generic[T]):
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         self.response = response
-        self.request_id: str | None = response.headers.get("x-request-id")
+        self.request_id: str | None = response.request_id
         self._structure: Callable[[Any, Any], T] = converter.get_structure_hook(cls)
         self._cls = cls
         self._decoder = SSEDecoder(max_event_size=max_event_size)

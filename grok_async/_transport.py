@@ -67,13 +67,14 @@ _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 class HTTPResponse:
     """An HTTP response whose body is still on the wire (streams) or already read."""
 
-    __slots__ = ("_response", "headers", "reason", "status")
+    __slots__ = ("_response", "headers", "reason", "request_id", "status")
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
         self.status: int = response.status
         self.reason: str | None = response.reason
         self.headers: CIMultiDictProxy[str] = response.headers
+        self.request_id: str | None = response.headers.get("x-request-id")
 
     async def read(self, limit: int) -> bytes:
         """The whole body, refusing more than ``limit`` bytes; always releases the connection."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import random
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
@@ -20,6 +21,7 @@ from grok_async import (
     FanOutStats,
     GrokError,
     InternalServerError,
+    RateLimitError,
 )
 from grok_async._ratecontrol import AdaptiveLimiter
 
@@ -334,3 +336,29 @@ async def test_stopping_early_with_a_full_result_queue_does_not_hang(server: Loc
         before = client_tasks()
         await asyncio.wait_for(consume_one_then_stop(), timeout=5)
         assert client_tasks() == before
+
+
+async def test_rate_limit_spaces_attempt_starts_then_recovers() -> None:
+    """After a 429 with retry-after-ms, starts are spaced by the hint per slot; successes
+    shrink the spacing back to nothing."""
+    limiter = AdaptiveLimiter(4)
+    started = await limiter.acquire()
+    limiter.release(
+        started,
+        RateLimitError("slow", status_code=429, headers={"retry-after-ms": "40"}),
+    )
+    assert limiter.limit == 2
+    assert limiter._interval == pytest.approx(0.040 / 4)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    starts = []
+    for _ in range(3):
+        await limiter.acquire()
+        starts.append(loop.time() - t0)
+        limiter.release(starts[-1])
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(gap >= 0.009 for gap in gaps)  # spaced, not a herd
+    for _ in range(300):
+        limiter.release(await limiter.acquire())
+    assert limiter._interval == 0.0
+    assert limiter.limit == 4
