@@ -202,8 +202,8 @@ async def iter_many(
     limiter: AdaptiveLimiter,
     stats: FanOutStats,
     return_exceptions: bool,
-    on_result: Callable[[int, R | BaseException], Any] | None = None,
-) -> AsyncGenerator[tuple[int, R | BaseException], None]:
+    on_result: Callable[[int, R | Exception], Any] | None = None,
+) -> AsyncGenerator[tuple[int, R | Exception], None]:
     """Yield ``(index, result)`` in completion order; see ``Completions.iter_many``."""
     source: _Source[Any] = _Source(requests)
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency)
@@ -226,7 +226,7 @@ async def iter_many(
                 started = time.monotonic()
                 attempts = [0]
                 attempt_counter.set(attempts)
-                result: R | BaseException
+                result: R | Exception
                 try:
                     result = await run_one(request)
                 except Exception as exc:
@@ -257,7 +257,7 @@ async def iter_many(
                 raise result
             if on_result is not None:
                 on_result(index, result)
-            if isinstance(result, BaseException) and not return_exceptions:
+            if isinstance(result, Exception) and not return_exceptions:
                 raise result
             yield index, result
     finally:

@@ -78,3 +78,20 @@ def test_models_lists_the_emulators_models() -> None:
     result = run("models")
     assert result.returncode == 0, result.stderr
     assert "grok-4-0709" in result.stdout.split()
+
+
+def test_a_closed_pipe_is_not_an_error() -> None:
+    """`grok-async models | head -1`: the reader leaving early ends quietly, exit 0."""
+    base = {k: v for k, v in os.environ.items() if k not in ("XAI_API_KEY", "XAI_BASE_URL")}
+    cmd = f"{sys.executable} -m grok_async models | head -1"
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", cmd],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=base,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1
+    assert "Traceback" not in result.stderr

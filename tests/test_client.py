@@ -148,7 +148,6 @@ async def test_every_documented_parameter_is_sent(server: LocalServer) -> None:
         "reasoning_effort": "low",
         "search_parameters": {"mode": "auto"},
         "web_search_options": {"search_context_size": "low"},
-        "deferred": False,
         "user": "u-1",
     }
     async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:

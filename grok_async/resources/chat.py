@@ -90,7 +90,6 @@ class Completions:
         reasoning_effort: str | None = None,
         search_parameters: Mapping[str, Any] | Any | None = None,
         web_search_options: Mapping[str, Any] | None = None,
-        deferred: bool | None = None,
         user: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -125,7 +124,6 @@ class Completions:
         reasoning_effort: str | None = None,
         search_parameters: Mapping[str, Any] | Any | None = None,
         web_search_options: Mapping[str, Any] | None = None,
-        deferred: bool | None = None,
         user: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -160,7 +158,6 @@ class Completions:
         reasoning_effort: str | None = None,
         search_parameters: Mapping[str, Any] | Any | None = None,
         web_search_options: Mapping[str, Any] | None = None,
-        deferred: bool | None = None,
         user: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -194,7 +191,6 @@ class Completions:
         reasoning_effort: str | None = None,
         search_parameters: Mapping[str, Any] | Any | None = None,
         web_search_options: Mapping[str, Any] | None = None,
-        deferred: bool | None = None,
         user: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -241,7 +237,6 @@ class Completions:
                 "reasoning_effort": reasoning_effort,
                 "search_parameters": search_parameters,
                 "web_search_options": web_search_options,
-                "deferred": deferred,
                 "user": user,
             },
             extra_body,
@@ -287,8 +282,8 @@ class Completions:
         requests_per_minute: float | None = None,
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
-        on_result: Callable[[int, ChatCompletion | BaseException], Any] | None = None,
-    ) -> AsyncGenerator[tuple[int, ChatCompletion | BaseException], None]:
+        on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
+    ) -> AsyncGenerator[tuple[int, ChatCompletion | Exception], None]:
         """Run many ``create()`` calls; yield ``(index, result)`` as each finishes.
 
         ``requests`` (dicts of :meth:`create` keyword arguments, sync or async iterable) is
@@ -330,6 +325,32 @@ class Completions:
             if bar is not None:
                 await bar.stop()
 
+    @overload
+    async def create_many(
+        self,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: Literal[False] = False,
+        requests_per_minute: float | None = None,
+        progress: bool | Progress = False,
+        stats: FanOutStats | None = None,
+        on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
+    ) -> list[ChatCompletion]: ...
+
+    @overload
+    async def create_many(
+        self,
+        requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        return_exceptions: bool,
+        requests_per_minute: float | None = None,
+        progress: bool | Progress = False,
+        stats: FanOutStats | None = None,
+        on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
+    ) -> list[ChatCompletion | Exception]: ...
+
     async def create_many(
         self,
         requests: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
@@ -339,8 +360,8 @@ class Completions:
         requests_per_minute: float | None = None,
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
-        on_result: Callable[[int, ChatCompletion | BaseException], Any] | None = None,
-    ) -> list[ChatCompletion | BaseException]:
+        on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
+    ) -> list[ChatCompletion] | list[ChatCompletion | Exception]:
         """Run many ``create()`` calls and return their results in request order.
 
         Takes the arguments of :meth:`iter_many`. With ``return_exceptions=True`` a failed

@@ -33,3 +33,10 @@ async def typed_calls(client: AsyncGrok) -> None:
 
     copy = client.with_options(timeout=Timeout(read=5), max_retries=0)
     assert_type(copy, AsyncGrok)
+
+
+async def typed_fan_out(client: AsyncGrok) -> None:
+    strict = await client.chat.completions.create_many([{"model": "grok-4", "messages": []}])
+    assert_type(strict, list[ChatCompletion])
+    lenient = await client.chat.completions.create_many([], return_exceptions=True)
+    assert_type(lenient, list[ChatCompletion | Exception])
