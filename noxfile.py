@@ -35,7 +35,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmark suite against a local server in a separate process (slow)."""
-    session.install("-e", ".", "openai>=1.40", "aiohttp")
+    session.install("-e", ".", "openai>=1.40", "aiohttp", "psutil")
     session.run("python", "benchmarks/run_all.py", *session.posargs)
 
 

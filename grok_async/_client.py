@@ -168,7 +168,13 @@ class AsyncGrok:
     @staticmethod
     def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Any:
         t = as_timeout(value, stream=stream)
-        return client_timeout(t.connect, t.read, t.total)
+        if stream:
+            return client_timeout(t.connect, t.read, t.total)
+        # A non-streamed reply is silent until it is complete and then arrives at once, so
+        # the silence limit is enforced as one deadline on the whole response: aiohttp's
+        # per-read timer would be re-armed on every packet, ~10 us a call for nothing.
+        total = t.read if t.total is None else t.total if t.read is None else min(t.read, t.total)
+        return client_timeout(t.connect, None, total)
 
     # -- configuration ------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ cancellation and anything raised after a stream delivered data are not. The wait
 otherwise it is exponential backoff from ``INITIAL_RETRY_DELAY`` to ``MAX_RETRY_DELAY``
 with full jitter, so many clients retrying together spread out instead of stampeding.
 
-The success path never enters tenacity: :func:`retry_after_failure` is called only once a
-first attempt has failed, which keeps the common case as cheap as a bare request.
+The success path never enters tenacity (it is not even imported until a first attempt
+fails): :func:`retry_after_failure` is called only then, which keeps the common case as
+cheap as a bare request.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import tenacity as _t
+if TYPE_CHECKING:
+    import tenacity as _t
 
 from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
 from ._errors import APIConnectionError, APIStatusError, GrokError
@@ -159,6 +161,10 @@ async def retry_after_failure(
     answered a rate limit); the last error is re-raised as it is (never a
     ``tenacity.RetryError``).
     """
+    # Imported on the first failure only: most processes never retry, and tenacity is a
+    # tenth of the import time.
+    import tenacity as _t
+
     pending: list[GrokError] = [first_error]
 
     async def replay_then_attempt() -> T:
