@@ -2,9 +2,10 @@
 
 Rules (``make_converter`` applies all of them):
 
-* Response models (:class:`~grok_async.types._base.WireModel`) are structured with
-  generated functions (fast), then keep the JSON object they came from in ``_raw``, so
-  unknown fields are never lost. Unknown keys never raise.
+* Response models (:class:`~grok_async.types._base.WireModel`) are structured by cattrs'
+  generated functions behind a faster generated path for well-typed input (see
+  ``_fastpath``), then keep the JSON object they came from in ``_raw``, so unknown fields
+  are never lost. Unknown keys never raise.
 * ``""`` as a ``finish_reason`` next to tool calls becomes ``"tool_calls"`` (xAI sends the
   empty string there on non-streamed tool calls).
 * Models unstructure to dicts that leave out every optional field left at ``None``: unset
@@ -32,6 +33,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import transform_error
 
 from ._errors import APIResponseValidationError
+from ._fastpath import make_fast_structure
 from .types._base import WireModel
 from .types.chat import Choice
 
@@ -43,11 +45,18 @@ T = TypeVar("T")
 _LOCAL_FIELDS = frozenset({"request_id"})
 
 
-def _structure_factory(conv: Converter) -> Callable[[type[Any]], Callable[[Any, Any], Any]]:
+def _normalise_finish_reason(choice: Choice) -> None:
+    if choice.finish_reason == "" and choice.message.tool_calls:
+        choice.finish_reason = "tool_calls"
+
+
+def _structure_factory(
+    conv: Converter, *, fast: bool = True
+) -> Callable[[type[Any]], Callable[[Any, Any], Any]]:
     def factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
         local = {f.name: override(omit=True) for f in attrs.fields(cls) if f.name in _LOCAL_FIELDS}
         generated = make_dict_structure_fn(cls, conv, **local)  # type: ignore[arg-type]
-        fix_finish = cls is Choice
+        finish = _normalise_finish_reason if cls is Choice else None
 
         def structure(data: Any, _: Any) -> Any:
             if not isinstance(data, dict):
@@ -56,11 +65,15 @@ def _structure_factory(conv: Converter) -> Callable[[type[Any]], Callable[[Any, 
                 )
             obj = generated(data, cls)
             obj._raw = data
-            if fix_finish and obj.finish_reason == "" and obj.message.tool_calls:
-                obj.finish_reason = "tool_calls"
+            if finish is not None:
+                finish(obj)
             return obj
 
-        return structure
+        if not fast:
+            return structure
+        return make_fast_structure(
+            cls, structure, conv.get_structure_hook, skip=_LOCAL_FIELDS, finish=finish
+        )
 
     return factory
 
@@ -102,12 +115,16 @@ def _optional_factory(conv: Converter) -> Callable[[Any], Callable[[Any, Any], A
     return factory
 
 
-def make_converter() -> Converter:
-    """Build the converter with every rule in this module's docstring."""
+def make_converter(*, fast: bool = True) -> Converter:
+    """Build the converter with every rule in this module's docstring.
+
+    ``fast=False`` leaves out the fast path (the tests compare the two).
+    """
     conv = Converter()
     conv.register_structure_hook_factory(_is_optional, _optional_factory(conv))
     conv.register_structure_hook_factory(
-        lambda t: isinstance(t, type) and issubclass(t, WireModel), _structure_factory(conv)
+        lambda t: isinstance(t, type) and issubclass(t, WireModel),
+        _structure_factory(conv, fast=fast),
     )
     conv.register_unstructure_hook_factory(attrs.has, _unstructure_factory(conv))
     return conv

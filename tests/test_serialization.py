@@ -1,0 +1,163 @@
+"""The converter: the fast structuring path agrees with cattrs on every input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grok_async import ChatCompletion, ChatCompletionChunk, GrokError
+from grok_async._serialization import decode_model, make_converter
+
+FAST = make_converter()
+SLOW = make_converter(fast=False)
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=5),
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A field that is usually well-typed, sometimes missing-typed junk."""
+    return st.one_of(strategy, strategy, strategy, json_values)
+
+
+deltas = st.fixed_dictionaries(
+    {},
+    optional={
+        "role": maybe(st.just("assistant")),
+        "content": maybe(st.text(max_size=8)),
+        "reasoning_content": maybe(st.text(max_size=8)),
+        "tool_calls": maybe(
+            st.lists(
+                st.fixed_dictionaries(
+                    {"index": maybe(st.integers(0, 3))},
+                    optional={
+                        "id": maybe(st.text(max_size=4)),
+                        "function": maybe(
+                            st.fixed_dictionaries(
+                                {},
+                                optional={
+                                    "name": maybe(st.text(max_size=4)),
+                                    "arguments": maybe(st.text(max_size=4)),
+                                },
+                            )
+                        ),
+                    },
+                ),
+                max_size=2,
+            )
+        ),
+    },
+)
+usages = st.fixed_dictionaries(
+    {},
+    optional={
+        "prompt_tokens": maybe(st.integers(0, 99)),
+        "completion_tokens": maybe(st.integers(0, 99)),
+        "total_tokens": maybe(st.integers(0, 99)),
+        "completion_tokens_details": maybe(
+            st.fixed_dictionaries({}, optional={"reasoning_tokens": maybe(st.integers(0, 9))})
+        ),
+    },
+)
+chunks = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": maybe(st.text(max_size=6)),
+        "created": maybe(st.integers(0, 2**40)),
+        "model": maybe(st.text(max_size=6)),
+        "choices": maybe(
+            st.lists(
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "index": maybe(st.integers(0, 3)),
+                        "delta": maybe(deltas),
+                        "finish_reason": maybe(st.sampled_from(["stop", "", "length"])),
+                    },
+                ),
+                max_size=2,
+            )
+        ),
+        "usage": maybe(usages),
+        "citations": maybe(st.lists(st.text(max_size=5), max_size=2)),
+    },
+)
+
+
+def outcome(converter: Any, data: Any, cls: type[Any]) -> Any:
+    try:
+        obj = converter.structure(data, cls)
+    except Exception as exc:  # the comparison is the point: both must fail alike
+        return ("error", type(exc).__name__)
+    return ("ok", obj, obj.to_dict())
+
+
+@settings(max_examples=400, deadline=None)
+@given(chunks)
+def test_fast_path_agrees_with_cattrs_on_chunks(data: dict[str, Any]) -> None:
+    """Any chunk-shaped input gives the same object (or the same error) on both paths."""
+    assert outcome(FAST, data, ChatCompletionChunk) == outcome(SLOW, data, ChatCompletionChunk)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {"id": maybe(st.text(max_size=6))},
+        optional={
+            "choices": maybe(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "index": maybe(st.integers(0, 3)),
+                            "message": maybe(deltas),
+                            "finish_reason": maybe(st.sampled_from(["stop", ""])),
+                        },
+                    ),
+                    max_size=2,
+                )
+            ),
+            "usage": maybe(usages),
+            "created": maybe(st.integers(0, 9)),
+        },
+    )
+)
+def test_fast_path_agrees_with_cattrs_on_completions(data: dict[str, Any]) -> None:
+    """Any completion-shaped input gives the same object (or the same error) on both paths."""
+    assert outcome(FAST, data, ChatCompletion) == outcome(SLOW, data, ChatCompletion)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({"id": "x", "choices": [{"message": {"content": 5}}]}, id="int-content"),
+        pytest.param({"id": "x", "choices": [], "created": "12"}, id="numeric-string"),
+        pytest.param({"id": "x", "choices": [], "usage": {"total_tokens": 2.0}}, id="float-int"),
+    ],
+)
+def test_unusual_types_are_converted_like_cattrs(data: dict[str, Any]) -> None:
+    """Values cattrs converts (5 -> "5", "12" -> 12) are converted the same way."""
+    fast, slow = FAST.structure(data, ChatCompletion), SLOW.structure(data, ChatCompletion)
+    assert fast == slow
+
+
+def test_errors_name_the_path() -> None:
+    """A bad nested value fails with cattrs' message naming where it was."""
+    with pytest.raises(GrokError, match="choices") as info:
+        decode_model({"id": "x", "choices": [{"message": []}]}, ChatCompletion)
+    assert "ChatCompletion" in str(info.value)
