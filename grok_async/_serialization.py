@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import attrs
@@ -149,7 +149,9 @@ def to_wire(value: Any) -> Any:
     Plain dicts (the common case) are passed through untouched, so the hot path costs
     one type check per message.
     """
-    if isinstance(value, list):
+    if isinstance(value, Iterator):  # a generator of tools or messages
+        value = list(value)
+    if isinstance(value, (list, tuple)):
         if all(isinstance(item, (dict, str, int, float)) for item in value):
             return value
         return [to_wire(item) for item in value]

@@ -208,6 +208,21 @@ async def test_extra_body_is_merged_last(server: LocalServer) -> None:
     assert server.requests[0]["body"]["brand_new"] == {"x": 1}
 
 
+async def test_unknown_parameters_are_a_type_error(server: LocalServer) -> None:
+    """A misspelt parameter raises TypeError naming it, before anything is sent."""
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
+        with pytest.raises(TypeError, match="temprature"):
+            await client.chat.completions.create(model="grok-4", messages=MESSAGES, temprature=1)  # type: ignore[call-overload]
+        await client.chat.completions.create(
+            model="grok-4",
+            messages=(m for m in MESSAGES),
+            tools=({"type": "function", "function": {"name": "f"}} for _ in range(2)),
+        )
+    assert len(server.requests) == 1
+    assert server.requests[0]["body"]["messages"] == MESSAGES
+    assert len(server.requests[0]["body"]["tools"]) == 2
+
+
 def test_messages_must_be_a_list() -> None:
     """Passing a single string or dict as messages is a TypeError, caught before sending."""
     client = AsyncGrok(FAKE_KEY, base_url="http://127.0.0.1:9/v1")

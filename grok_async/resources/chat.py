@@ -31,9 +31,51 @@ __all__ = ["Chat", "Completions"]
 _PATH = "/chat/completions"
 
 
-def _body(params: dict[str, Any], extra_body: Mapping[str, Any] | None) -> bytes:
+#: The request parameters of ``create()`` besides model, messages and stream (SPEC §1).
+PARAMETERS = frozenset(
+    {
+        "stream_options",
+        "temperature",
+        "top_p",
+        "n",
+        "stop",
+        "max_tokens",
+        "max_completion_tokens",
+        "frequency_penalty",
+        "presence_penalty",
+        "logit_bias",
+        "logprobs",
+        "top_logprobs",
+        "seed",
+        "response_format",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "reasoning_effort",
+        "search_parameters",
+        "web_search_options",
+        "user",
+    }
+)
+
+
+def _body(
+    model: str,
+    messages: Iterable[Any],
+    stream: bool | None,
+    params: Mapping[str, Any],
+    extra_body: Mapping[str, Any] | None,
+) -> bytes:
     """The JSON request body: unset (None) parameters are left out, never sent as null."""
-    body = {name: to_wire(value) for name, value in params.items() if value is not None}
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": to_wire(messages if isinstance(messages, list) else list(messages)),
+    }
+    if stream:
+        body["stream"] = True
+    for name, value in params.items():
+        if value is not None:
+            body[name] = to_wire(value)
     if extra_body:
         body.update(extra_body)
     return encode_json(body)
@@ -171,31 +213,11 @@ class Completions:
         model: str,
         messages: Iterable[Any],
         stream: bool | None = None,
-        stream_options: Mapping[str, Any] | Any | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        n: int | None = None,
-        stop: str | list[str] | None = None,
-        max_tokens: int | None = None,
-        max_completion_tokens: int | None = None,
-        frequency_penalty: float | None = None,
-        presence_penalty: float | None = None,
-        logit_bias: Mapping[str, float] | None = None,
-        logprobs: bool | None = None,
-        top_logprobs: int | None = None,
-        seed: int | None = None,
-        response_format: Mapping[str, Any] | Any | None = None,
-        tools: Iterable[Any] | None = None,
-        tool_choice: str | Mapping[str, Any] | Any | None = None,
-        parallel_tool_calls: bool | None = None,
-        reasoning_effort: str | None = None,
-        search_parameters: Mapping[str, Any] | Any | None = None,
-        web_search_options: Mapping[str, Any] | None = None,
-        user: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
+        **params: Any,
     ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
         """Create a chat completion, or with ``stream=True`` an :class:`AsyncStream` of chunks.
 
@@ -212,35 +234,13 @@ class Completions:
         """
         if isinstance(messages, (str, bytes, Mapping)):
             raise TypeError("messages must be a list of messages, e.g. [{'role': 'user', ...}]")
-        body = _body(
-            {
-                "model": model,
-                "messages": messages if isinstance(messages, list) else list(messages),
-                "stream": True if stream else None,
-                "stream_options": stream_options,
-                "temperature": temperature,
-                "top_p": top_p,
-                "n": n,
-                "stop": stop,
-                "max_tokens": max_tokens,
-                "max_completion_tokens": max_completion_tokens,
-                "frequency_penalty": frequency_penalty,
-                "presence_penalty": presence_penalty,
-                "logit_bias": logit_bias,
-                "logprobs": logprobs,
-                "top_logprobs": top_logprobs,
-                "seed": seed,
-                "response_format": response_format,
-                "tools": list(tools) if tools is not None else None,
-                "tool_choice": tool_choice,
-                "parallel_tool_calls": parallel_tool_calls,
-                "reasoning_effort": reasoning_effort,
-                "search_parameters": search_parameters,
-                "web_search_options": web_search_options,
-                "user": user,
-            },
-            extra_body,
-        )
+        if not params.keys() <= PARAMETERS:
+            unknown = ", ".join(sorted(params.keys() - PARAMETERS))
+            raise TypeError(
+                f"create() got unexpected keyword arguments: {unknown} "
+                "(send parameters this library does not know yet with extra_body=)"
+            )
+        body = _body(model, messages, stream, params, extra_body)
         client = self._client
         if stream:
             response = await client.open_stream(
