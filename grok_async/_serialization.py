@@ -149,6 +149,9 @@ def to_wire(value: Any) -> Any:
     Plain dicts (the common case) are passed through untouched, so the hot path costs
     one type check per message.
     """
+    cls = value.__class__
+    if cls is str or cls is int or cls is float or cls is bool or cls is dict:
+        return value  # the common case, decided without isinstance
     if isinstance(value, Iterator):  # a generator of tools or messages
         value = list(value)
     if isinstance(value, (list, tuple)):

@@ -151,9 +151,12 @@ class HTTPResponse:
 class _LoopPool:
     """The session of one event loop, and the guard that closes it with the loop."""
 
-    __slots__ = ("guard", "session")
+    __slots__ = ("guard", "loop", "session")
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
+        # Weak: a strong reference from the value would keep the weak mapping's key (the
+        # loop) alive forever.
+        self.loop = weakref.ref(loop)
         self.session = session
         self.guard = _close_on_loop_shutdown(session)
         # Advance the guard to its first ``yield`` without awaiting: its body does not
@@ -191,15 +194,20 @@ class Transport:
         )
         self.closed = False
         self._proxies: dict[str, str | None] = {}
+        self._last: _LoopPool | None = None
 
     def session(self) -> aiohttp.ClientSession:
         """The pooled session for the running loop, created on first use."""
         if self._user_session is not None:
             return self._user_session
         loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
-        if pool is None or pool.session.closed:
-            pool = self._pools[loop] = _LoopPool(self._new_session())
+        pool = self._last
+        if pool is None or pool.loop() is not loop or pool.session.closed:
+            # The weak mapping is the truth; _last spares its lookup on the hot path.
+            pool = self._pools.get(loop)
+            if pool is None or pool.session.closed:
+                pool = self._pools[loop] = _LoopPool(loop, self._new_session())
+            self._last = pool
         return pool.session
 
     def _new_session(self) -> aiohttp.ClientSession:
@@ -262,6 +270,7 @@ class Transport:
             loop = None
         pools = list(self._pools.items())
         self._pools.clear()
+        self._last = None
         for pool_loop, pool in pools:
             if pool_loop is loop:
                 await pool.guard.aclose()
