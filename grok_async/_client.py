@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from ._budget import RateBudget
 from ._constants import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -102,6 +103,9 @@ class AsyncGrok:
         session: your own ``aiohttp.ClientSession``; the client then never closes it.
         max_response_size: larger non-streamed bodies are refused.
         max_event_size: a larger single SSE event in a stream is refused (default 16 MiB).
+        requests_per_minute, tokens_per_minute: client-side budgets shared by every chat
+            completion of this client and its copies (tokens estimated from the request,
+            corrected from ``usage``), to stay under a team's limits without 429s.
 
     Raises:
         GrokError: no API key, or a header value with CR/LF.
@@ -121,6 +125,8 @@ class AsyncGrok:
         session: aiohttp.ClientSession | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV)
@@ -145,6 +151,12 @@ class AsyncGrok:
         self._transport = Transport(max_connections=max_connections, session=session)
         self._owns_transport = True
         self._limiter: AdaptiveLimiter | None = None
+        # Shared with every with_options() copy: one budget per client family.
+        self._budget = (
+            RateBudget(requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute)
+            if requests_per_minute or tokens_per_minute
+            else None
+        )
         self._rate_limit_retries = 0
         self._configure()
 
@@ -180,6 +192,7 @@ class AsyncGrok:
 
     @property
     def api_key(self) -> str:
+        """The API key in use (never shown by ``repr``, errors or logs)."""
         return self._api_key
 
     def with_options(
@@ -241,6 +254,7 @@ class AsyncGrok:
 
     @property
     def is_closed(self) -> bool:
+        """Whether ``close()`` was called; a closed client refuses new requests."""
         return self._transport.closed
 
     # -- requests ------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ class GrokError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
+        #: A sentence a person can act on (the server's own text for status errors).
         self.message = message
 
     def __str__(self) -> str:
@@ -102,9 +103,13 @@ class APIStatusError(GrokError):
         code: str | int | None = None,
     ) -> None:
         super().__init__(message)
+        #: The HTTP status of the response.
         self.status_code = status_code
+        #: The decoded error body: JSON when it was JSON, else text (or None if empty).
         self.body = body
+        #: The response headers (``retry-after`` and friends).
         self.headers: Mapping[str, str] = headers if headers is not None else {}
+        #: The ``x-request-id`` response header, to quote to xAI support.
         self.request_id = request_id
         #: xAI's ``code`` (a gRPC status sentence) or OpenAI's ``error.code``, when sent.
         self.code = code

@@ -9,7 +9,6 @@ rate-limit signal the whole batch backs off together.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import random
 import sys
 import time
@@ -57,15 +56,18 @@ class FanOutStats:
 
     @property
     def done(self) -> int:
+        """Requests finished so far, successfully or not."""
         return self.succeeded + self.failed
 
     @property
     def elapsed(self) -> float:
+        """Seconds since the fan-out started (until it finished, once it has)."""
         end = self.finished if self.finished is not None else time.monotonic()
         return end - self.started
 
     @property
     def requests_per_second(self) -> float:
+        """Finished requests per second of elapsed time."""
         return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
     def latency(self, quantile: float) -> float | None:
@@ -77,13 +79,16 @@ class FanOutStats:
 
     @property
     def p50(self) -> float | None:
+        """Median latency in seconds (retries included), or None before any result."""
         return self.latency(0.50)
 
     @property
     def p99(self) -> float | None:
+        """99th-percentile latency in seconds, or None before any result."""
         return self.latency(0.99)
 
     def record(self, latency: float, result: Any) -> None:
+        """Count one finished request (called by the fan-out)."""
         if isinstance(result, BaseException):
             self.failed += 1
         else:
@@ -94,13 +99,13 @@ class FanOutStats:
                 self.completion_tokens += usage.completion_tokens or 0
                 self.total_tokens += usage.total_tokens or 0
         self._seen += 1
+        # Unsorted: sorting happens only when a percentile is asked for.
         if len(self._latencies) < _RESERVOIR:
-            bisect.insort(self._latencies, latency)
+            self._latencies.append(latency)
         else:  # reservoir sampling keeps a uniform sample of every latency seen
             slot = random.randrange(self._seen)
             if slot < _RESERVOIR:
-                del self._latencies[slot]
-                bisect.insort(self._latencies, latency)
+                self._latencies[slot] = latency
 
     def summary(self) -> str:
         """One line: counts, rate, latency percentiles, retries and tokens."""

@@ -41,7 +41,7 @@ attempt_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextV
 class AdaptiveLimiter:
     """Slots for in-flight attempts, with AIMD on rate-limit signals and a shared pause."""
 
-    def __init__(self, maximum: int, *, requests_per_minute: float | None = None) -> None:
+    def __init__(self, maximum: int) -> None:
         if maximum < 1:
             raise ValueError("concurrency must be >= 1")
         self.maximum = maximum
@@ -56,10 +56,6 @@ class AdaptiveLimiter:
         self._interval = 0.0
         self._last_start = 0.0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-        # Optional client-side request rate: a token bucket refilled continuously.
-        self._rpm = requests_per_minute
-        self._tokens = 1.0
-        self._refilled = time.monotonic()
 
     async def acquire(self) -> float:
         """Wait for a slot (and any shared pause); returns the attempt's start time.
@@ -81,11 +77,6 @@ class AdaptiveLimiter:
             if self._interval > 0.0 and due > now:
                 await asyncio.sleep(due - now)
                 continue
-            if self._rpm is not None:
-                wait = self._take_rate_token(now)
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                    continue
             if self.in_flight < self.limit and (is_retry or not self._waiters):
                 break
             waiter = asyncio.get_running_loop().create_future()
@@ -109,16 +100,6 @@ class AdaptiveLimiter:
         if counter is not None:
             counter[0] += 1
         return self._last_start
-
-    def _take_rate_token(self, now: float) -> float:
-        assert self._rpm is not None
-        per_second = self._rpm / 60.0
-        self._tokens = min(1.0, self._tokens + (now - self._refilled) * per_second)
-        self._refilled = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return 0.0
-        return (1.0 - self._tokens) / per_second
 
     def _wake(self) -> None:
         free = self.limit - self.in_flight

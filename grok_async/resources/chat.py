@@ -13,6 +13,7 @@ from collections.abc import (
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .._budget import estimate_tokens
 from .._constants import DEFAULT_CONCURRENCY
 from .._errors import APIResponseValidationError
 from .._fanout import FanOutStats, Progress, iter_many
@@ -242,6 +243,13 @@ class Completions:
             )
         body = _body(model, messages, stream, params, extra_body)
         client = self._client
+        budget = client._budget
+        estimate = 0
+        if budget is not None:
+            estimate = estimate_tokens(
+                body, params.get("max_completion_tokens") or params.get("max_tokens")
+            )
+            await budget.acquire(estimate)
         if stream:
             response = await client.open_stream(
                 "POST",
@@ -260,7 +268,11 @@ class Completions:
             timeout=timeout,
             max_retries=max_retries,
         )
-        return parse_completion(reply.body, status=reply.status, request_id=reply.request_id)
+        completion = parse_completion(reply.body, status=reply.status, request_id=reply.request_id)
+        if budget is not None:
+            usage = completion.usage
+            budget.settle(estimate, usage.total_tokens if usage is not None else estimate)
+        return completion
 
     def stream(
         self, *, model: str, messages: Iterable[Any], **kwargs: Any
@@ -279,7 +291,6 @@ class Completions:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: bool = False,
-        requests_per_minute: float | None = None,
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
         on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
@@ -290,7 +301,8 @@ class Completions:
         consumed lazily, so memory stays flat for millions of requests. At most
         ``concurrency`` are in flight; on a rate-limit signal the whole fan-out halves its
         in-flight limit and waits out the server's Retry-After together, then grows back by
-        one per window of successes. ``requests_per_minute`` adds a client-side cap.
+        one per window of successes. The client's ``requests_per_minute`` /
+        ``tokens_per_minute`` budgets, if set, apply to every request.
 
         With ``return_exceptions=False`` the first failure (after its retries) is raised
         and everything in flight is cancelled; with ``True`` exceptions are yielded in
@@ -302,7 +314,7 @@ class Completions:
         stats = stats if stats is not None else FanOutStats()
         if stats.total is None and isinstance(requests, Sized):
             stats.total = len(requests)
-        limiter = AdaptiveLimiter(concurrency, requests_per_minute=requests_per_minute)
+        limiter = AdaptiveLimiter(concurrency)
         paced = Completions(self._client._paced_copy(limiter))
         bar = progress if isinstance(progress, Progress) else Progress(stats) if progress else None
         if bar is not None:
@@ -332,7 +344,6 @@ class Completions:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: Literal[False] = False,
-        requests_per_minute: float | None = None,
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
         on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
@@ -345,7 +356,6 @@ class Completions:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: bool,
-        requests_per_minute: float | None = None,
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
         on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
@@ -357,7 +367,6 @@ class Completions:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         return_exceptions: bool = False,
-        requests_per_minute: float | None = None,
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
         on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
@@ -374,7 +383,6 @@ class Completions:
                 requests,
                 concurrency=concurrency,
                 return_exceptions=return_exceptions,
-                requests_per_minute=requests_per_minute,
                 progress=progress,
                 stats=stats,
                 on_result=on_result,

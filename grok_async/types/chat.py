@@ -31,6 +31,8 @@ __all__ = [
 
 @define
 class PromptTokensDetails(WireModel):
+    """How the prompt tokens divide (cached tokens are included in text tokens)."""
+
     text_tokens: int | None = None
     audio_tokens: int | None = None
     image_tokens: int | None = None
@@ -39,6 +41,8 @@ class PromptTokensDetails(WireModel):
 
 @define
 class CompletionTokensDetails(WireModel):
+    """How the completion tokens divide; ``reasoning_tokens`` are billed on top."""
+
     reasoning_tokens: int | None = None
     audio_tokens: int | None = None
     accepted_prediction_tokens: int | None = None
@@ -82,6 +86,8 @@ class ToolCall(WireModel):
 
 @define
 class ChatCompletionMessage(WireModel):
+    """The assistant's reply: content, reasoning trace, refusal or tool calls."""
+
     role: str = "assistant"
     content: str | None = None
     #: The model's reasoning trace (xAI reasoning models such as grok-3-mini).
@@ -92,6 +98,8 @@ class ChatCompletionMessage(WireModel):
 
 @define
 class Choice(WireModel):
+    """One answer of a completion (``n`` > 1 gives several)."""
+
     index: int = 0
     message: ChatCompletionMessage = field(factory=ChatCompletionMessage)
     #: ``stop``, ``length``, ``tool_calls``, ``end_turn`` (``""`` with tool calls is
@@ -127,6 +135,8 @@ class ChatCompletion(WireModel):
 
 @define
 class FunctionDelta(WireModel):
+    """A piece of a streamed function call: the name once, arguments in pieces."""
+
     name: str | None = None
     arguments: str | None = None
 
@@ -143,6 +153,8 @@ class ToolCallDelta(WireModel):
 
 @define
 class ChoiceDelta(WireModel):
+    """What one chunk adds to a choice: a piece of content, reasoning or tool calls."""
+
     role: str | None = None
     content: str | None = None
     reasoning_content: str | None = None
@@ -152,6 +164,8 @@ class ChoiceDelta(WireModel):
 
 @define
 class ChunkChoice(WireModel):
+    """One choice's part of a streamed chunk; ``finish_reason`` on its last one."""
+
     index: int = 0
     delta: ChoiceDelta = field(factory=ChoiceDelta)
     finish_reason: str | None = None

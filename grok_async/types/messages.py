@@ -161,6 +161,8 @@ class Tool:
 
 @define
 class ToolChoiceFunction:
+    """The name of the function :class:`ToolChoice` forces."""
+
     name: str
 
 
@@ -205,6 +207,8 @@ class StreamOptions:
 
 @define
 class WebSource:
+    """Live Search over the web."""
+
     country: str | None = None
     allowed_websites: list[str] | None = None
     excluded_websites: list[str] | None = None
@@ -214,6 +218,8 @@ class WebSource:
 
 @define
 class XSource:
+    """Live Search over X posts."""
+
     included_x_handles: list[str] | None = None
     excluded_x_handles: list[str] | None = None
     post_favorite_count: int | None = None
@@ -223,6 +229,8 @@ class XSource:
 
 @define
 class NewsSource:
+    """Live Search over news sites."""
+
     country: str | None = None
     excluded_websites: list[str] | None = None
     safe_search: bool | None = None
@@ -231,6 +239,8 @@ class NewsSource:
 
 @define
 class RssSource:
+    """Live Search over one RSS feed."""
+
     links: list[str]
     type: Literal["rss"] = "rss"
 

@@ -1,0 +1,82 @@
+"""Client-side rate budgets: requests and tokens per minute, shared by every call of a client.
+
+xAI limits each team per model in requests and tokens per minute. A client that knows its
+share can stay under it instead of learning it from 429s: every chat completion of the
+client (and of its ``with_options`` copies, and every fan-out) draws from these budgets.
+
+Each budget is a bucket refilled continuously at ``per_minute / 60`` per second, holding at
+most one second's worth, so starts are smooth rather than a burst of a minute's quota. A
+request's tokens are not known before its answer: the estimate (prompt bytes / 4 plus the
+requested output cap) is drawn first and corrected by the difference once ``usage``
+arrives. A bucket may go into debt for one large request; later ones wait until it is
+repaid, so over any minute the budget holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+__all__ = ["RateBudget", "estimate_tokens"]
+
+# Roughly four bytes of English JSON per token: good enough to pace, corrected by usage.
+_BYTES_PER_TOKEN = 4
+
+
+def estimate_tokens(body: bytes, max_output: int | None) -> int:
+    """A request's tokens before the answer tells: its bytes / 4 plus its output cap."""
+    return len(body) // _BYTES_PER_TOKEN + (max_output or 0)
+
+
+class _Bucket:
+    __slots__ = ("balance", "capacity", "per_second", "updated")
+
+    def __init__(self, per_minute: float) -> None:
+        if per_minute <= 0:
+            raise ValueError("a per-minute budget must be > 0")
+        self.per_second = per_minute / 60.0
+        self.capacity = max(1.0, self.per_second)
+        self.balance = self.capacity
+        self.updated = time.monotonic()
+
+    def refill(self, now: float) -> None:
+        self.balance = min(self.capacity, self.balance + (now - self.updated) * self.per_second)
+        self.updated = now
+
+    def wait_for(self, amount: float) -> float:
+        """Seconds until ``amount`` may be drawn (0 now); a full bucket lends any amount."""
+        if self.balance >= min(amount, self.capacity):
+            return 0.0
+        return (min(amount, self.capacity) - self.balance) / self.per_second
+
+
+class RateBudget:
+    """Requests and tokens per minute for one client family (thread-unsafe, loop-agnostic)."""
+
+    def __init__(
+        self, *, requests_per_minute: float | None = None, tokens_per_minute: float | None = None
+    ) -> None:
+        self.requests = _Bucket(requests_per_minute) if requests_per_minute else None
+        self.tokens = _Bucket(tokens_per_minute) if tokens_per_minute else None
+
+    async def acquire(self, tokens: int) -> None:
+        """Wait until one request and ``tokens`` tokens fit the budgets, then draw them."""
+        while True:
+            now = time.monotonic()
+            wait = 0.0
+            for bucket, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
+                if bucket is not None:
+                    bucket.refill(now)
+                    wait = max(wait, bucket.wait_for(amount))
+            if wait <= 0.0:
+                break
+            await asyncio.sleep(wait)
+        if self.requests is not None:
+            self.requests.balance -= 1.0
+        if self.tokens is not None:
+            self.tokens.balance -= tokens
+
+    def settle(self, estimated: int, actual: int) -> None:
+        """Correct the token budget once a request's real usage is known."""
+        if self.tokens is not None:
+            self.tokens.balance -= actual - estimated
