@@ -27,7 +27,7 @@ import attrs
 
 from ._ratecontrol import AdaptiveLimiter, attempt_counter
 
-__all__ = ["FanOutStats", "Progress", "iter_many"]
+__all__ = ["FanOutStats", "Progress", "iter_many", "run_many"]
 
 R = TypeVar("R")
 
@@ -199,6 +199,96 @@ class _Source(Generic[R]):
 _WORKER_DONE = object()
 
 
+class _Abort(Exception):
+    """Raised by a result sink to stop the fan-out (the first failure, when it is fatal)."""
+
+
+async def _work(
+    source: _Source[Any],
+    call: Callable[[Mapping[str, Any]], Awaitable[R]],
+    limiter: AdaptiveLimiter,
+    stats: FanOutStats,
+    deliver: Callable[[int, R | Exception], Awaitable[None]],
+) -> None:
+    """One worker: take a request, run it to its end, deliver the result; until none left."""
+    while True:
+        item = await source.next()
+        if item is None:
+            return
+        index, request = item
+        stats.in_flight += 1
+        started = time.monotonic()
+        attempts = [0]
+        attempt_counter.set(attempts)
+        result: R | Exception
+        try:
+            if request.__class__ is not dict and not isinstance(request, Mapping):
+                raise TypeError(
+                    "each request must be a dict of create() arguments, "
+                    f"not {type(request).__name__}"
+                )
+            result = await call(request)
+        except Exception as exc:
+            result = exc
+        finally:
+            stats.in_flight -= 1
+        stats.retries += max(0, attempts[0] - 1)
+        stats.rate_limited = limiter.rate_limited
+        stats.record(time.monotonic() - started, result)
+        await deliver(index, result)
+
+
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    # Workers blocked on a full queue or a slot must see their cancellation through.
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def run_many(
+    call: Callable[[Mapping[str, Any]], Awaitable[R]],
+    requests: Iterable[Any] | AsyncIterable[Any],
+    *,
+    concurrency: int,
+    limiter: AdaptiveLimiter,
+    stats: FanOutStats,
+    return_exceptions: bool,
+    on_result: Callable[[int, R | Exception], Any] | None = None,
+) -> list[R | Exception]:
+    """Results in request order; see ``Completions.create_many``.
+
+    Workers write each result straight into its slot: no queue and no generator between
+    them and the list, which a million results would otherwise each pass through.
+    """
+    source: _Source[Any] = _Source(requests)
+    results: list[Any] = []
+    failure: list[Exception] = []
+
+    async def store(index: int, result: R | Exception) -> None:
+        if on_result is not None:
+            on_result(index, result)
+        if isinstance(result, Exception) and not return_exceptions:
+            failure.append(result)
+            raise _Abort
+        if index >= len(results):
+            results.extend([None] * (index + 1 - len(results)))
+        results[index] = result
+
+    workers = [
+        asyncio.create_task(_work(source, call, limiter, stats, store)) for _ in range(concurrency)
+    ]
+    try:
+        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            exc = task.exception()
+            if exc is not None:  # a fatal result, or the request iterable failed
+                raise failure[0] if isinstance(exc, _Abort) else exc
+    finally:
+        stats.finished = time.monotonic()
+        await _cancel_all(workers)
+    return results
+
+
 async def iter_many(
     call: Callable[[Mapping[str, Any]], Awaitable[R]],
     requests: Iterable[Any] | AsyncIterable[Any],
@@ -211,37 +301,15 @@ async def iter_many(
 ) -> AsyncGenerator[tuple[int, R | Exception], None]:
     """Yield ``(index, result)`` in completion order; see ``Completions.iter_many``."""
     source: _Source[Any] = _Source(requests)
+    # Bounded: workers wait for a slow consumer instead of piling results up.
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency)
 
-    async def run_one(request: Any) -> R:
-        if not isinstance(request, Mapping):
-            raise TypeError(
-                f"each request must be a dict of create() arguments, not {type(request).__name__}"
-            )
-        return await call(request)
+    async def feed() -> None:
+        async def deliver(index: int, result: R | Exception) -> None:
+            await queue.put((index, result))
 
-    async def worker() -> None:
         try:
-            while True:
-                item = await source.next()
-                if item is None:
-                    break
-                index, request = item
-                stats.in_flight += 1
-                started = time.monotonic()
-                attempts = [0]
-                attempt_counter.set(attempts)
-                result: R | Exception
-                try:
-                    result = await run_one(request)
-                except Exception as exc:
-                    result = exc
-                finally:
-                    stats.in_flight -= 1
-                stats.retries += max(0, attempts[0] - 1)
-                stats.rate_limited = limiter.rate_limited
-                stats.record(time.monotonic() - started, result)
-                await queue.put((index, result))
+            await _work(source, call, limiter, stats, deliver)
         except Exception as exc:  # the request iterable itself failed
             await queue.put((-1, exc))
             return
@@ -249,7 +317,7 @@ async def iter_many(
         # nobody reads any more.
         await queue.put(_WORKER_DONE)
 
-    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    workers = [asyncio.create_task(feed()) for _ in range(concurrency)]
     running = len(workers)
     try:
         while running:
@@ -267,7 +335,4 @@ async def iter_many(
             yield index, result
     finally:
         stats.finished = time.monotonic()
-        for task in workers:
-            task.cancel()
-        # Workers blocked on a full queue must see their cancellation through.
-        await asyncio.gather(*workers, return_exceptions=True)
+        await _cancel_all(workers)

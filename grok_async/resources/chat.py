@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
+    Awaitable,
     Callable,
     Iterable,
     Mapping,
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from .._budget import estimate_tokens
 from .._constants import DEFAULT_CONCURRENCY
 from .._errors import APIResponseValidationError
-from .._fanout import FanOutStats, Progress, iter_many
+from .._fanout import FanOutStats, Progress, iter_many, run_many
 from .._ratecontrol import AdaptiveLimiter
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._serialization import decode_json, decode_model, encode_json, to_wire
@@ -311,22 +312,15 @@ class Completions:
         ``contextlib.aclosing`` if you may stop iterating early, so in-flight calls are
         cancelled at once.
         """
-        stats = stats if stats is not None else FanOutStats()
-        if stats.total is None and isinstance(requests, Sized):
-            stats.total = len(requests)
-        limiter = AdaptiveLimiter(concurrency)
-        paced = Completions(self._client._paced_copy(limiter))
-        bar = progress if isinstance(progress, Progress) else Progress(stats) if progress else None
-        if bar is not None:
-            bar.start()
+        setup = _FanOutSetup(self._client, requests, concurrency, progress, stats)
         try:
             async with aclosing(
                 iter_many(
-                    lambda request: paced.create(**request, stream=False),
+                    setup.call,
                     requests,
                     concurrency=concurrency,
-                    limiter=limiter,
-                    stats=stats,
+                    limiter=setup.limiter,
+                    stats=setup.stats,
                     return_exceptions=return_exceptions,
                     on_result=on_result,
                 )
@@ -334,8 +328,7 @@ class Completions:
                 async for item in results:
                     yield item
         finally:
-            if bar is not None:
-                await bar.stop()
+            await setup.finish()
 
     @overload
     async def create_many(
@@ -377,22 +370,54 @@ class Completions:
         request's exception takes its place in the list; otherwise the first failure is
         raised and the rest cancelled.
         """
-        results: list[Any] = []
-        async with aclosing(
-            self.iter_many(
+        setup = _FanOutSetup(self._client, requests, concurrency, progress, stats)
+        try:
+            return await run_many(
+                setup.call,
                 requests,
                 concurrency=concurrency,
+                limiter=setup.limiter,
+                stats=setup.stats,
                 return_exceptions=return_exceptions,
-                progress=progress,
-                stats=stats,
                 on_result=on_result,
             )
-        ) as stream:
-            async for index, result in stream:
-                if index >= len(results):
-                    results.extend([None] * (index + 1 - len(results)))
-                results[index] = result
-        return results
+        finally:
+            await setup.finish()
+
+
+class _FanOutSetup:
+    """What both fan-out methods need: stats, the shared limiter, paced calls, the bar."""
+
+    def __init__(
+        self,
+        client: AsyncGrok,
+        requests: object,
+        concurrency: int,
+        progress: bool | Progress,
+        stats: FanOutStats | None,
+    ) -> None:
+        self.stats = stats if stats is not None else FanOutStats()
+        if self.stats.total is None and isinstance(requests, Sized):
+            self.stats.total = len(requests)
+        self.limiter = AdaptiveLimiter(concurrency)
+        # Every attempt of this fan-out goes through its one limiter.
+        self._paced = Completions(client._paced_copy(self.limiter))
+        self._bar = (
+            progress
+            if isinstance(progress, Progress)
+            else Progress(self.stats)
+            if progress
+            else None
+        )
+        if self._bar is not None:
+            self._bar.start()
+
+    def call(self, request: Mapping[str, Any]) -> Awaitable[ChatCompletion]:
+        return self._paced.create(**request, stream=False)
+
+    async def finish(self) -> None:
+        if self._bar is not None:
+            await self._bar.stop()
 
 
 class Chat:
