@@ -6,7 +6,12 @@ Every client sends the same request (``REQUEST``) with the same connection limit
 * ``raw``: the floor. One ``aiohttp.ClientSession`` + ``TCPConnector(limit=concurrency)``,
   ``session.post(url, data=orjson.dumps(body), headers=...)``, ``orjson.loads(await
   resp.read())`` and indexing into the dict. Streams: ``iter_any()`` + hand-written line
-  splitting + ``orjson.loads`` per ``data:`` line. No models, no retries.
+  splitting + ``orjson.loads`` per ``data:`` line. No models, no retries. The strongest
+  hand-written client: the floor of every benchmark and target.
+* ``raw-lines`` (streaming only): the streaming floor as the project's issue defined it, "a
+  hand-written aiohttp loop (line iteration + json.loads)": the same session and request
+  as ``raw``, read with ``async for line in resp.content`` (aiohttp's own line iterator)
+  and the stdlib ``json.loads`` per ``data:`` line. Non-streaming calls are ``raw``'s.
 * ``grok``: ``AsyncGrok(api_key="bench", base_url=..., max_connections=concurrency)`` and
   ``await client.chat.completions.create(...)`` (typed attrs models, retries on) /
   ``async for chunk in stream``.
@@ -35,8 +40,11 @@ REQUEST: dict[str, Any] = {"model": MODEL, "messages": MESSAGES, **PARAMS}
 API_KEY = "bench"
 
 CLIENTS = ("raw", "grok", "openai", "openai-aiohttp")
+# The streaming benchmark also measures the issue's floor (line iterator + stdlib json).
+STREAM_CLIENTS = ("raw", "raw-lines", "grok", "openai", "openai-aiohttp")
 LABELS = {
     "raw": "raw aiohttp (floor)",
+    "raw-lines": "raw aiohttp, line iterator + json (issue's floor)",
     "grok": "grok_async",
     "openai": "AsyncOpenAI (httpx)",
     "openai-aiohttp": "AsyncOpenAI (aiohttp)",
@@ -130,6 +138,37 @@ class RawAiohttp(BenchClient):
         await self.session.close()
 
 
+class RawAiohttpLines(RawAiohttp):
+    """The issue's streaming floor: aiohttp's line iterator and the stdlib ``json``."""
+
+    async def open(self) -> None:
+        import json
+
+        await super().open()
+        self._json_loads = json.loads
+
+    async def stream(self) -> int:
+        loads = self._json_loads
+        chunks = 0
+        async with self.session.post(
+            self.url, data=self._dumps({**REQUEST, "stream": True}), headers=self.headers
+        ) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"HTTP {resp.status}")
+            async for line in resp.content:  # StreamReader.__aiter__: readline()
+                if not line.startswith(b"data:"):
+                    continue
+                payload = line[5:].strip()
+                if payload == b"[DONE]":
+                    return chunks
+                event = loads(payload)
+                choices = event["choices"]
+                if choices:  # the finishing chunk's delta is {}, hence .get
+                    choices[0]["delta"].get("content")
+                chunks += 1
+        raise RuntimeError("stream ended before [DONE]")
+
+
 class Grok(BenchClient):
     async def open(self) -> None:
         from grok_async import AsyncGrok
@@ -206,6 +245,7 @@ class OpenAIAiohttp(OpenAI):
 def make(name: str, base_url: str, concurrency: int) -> BenchClient:
     classes: dict[str, type[BenchClient]] = {
         "raw": RawAiohttp,
+        "raw-lines": RawAiohttpLines,
         "grok": Grok,
         "openai": OpenAI,
         "openai-aiohttp": OpenAIAiohttp,

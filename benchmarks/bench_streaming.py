@@ -5,11 +5,17 @@ server (``server.py``) answers ``"stream": true`` with 200 ``chat.completion.chu
 plus one usage chunk and ``[DONE]`` (chunked transfer encoding, one HTTP chunk per event,
 written at once, so the client, not the network or the server, sets the pace). 16 workers
 each open a stream, read every chunk to ``[DONE]``, touch ``choices[0].delta.content`` and
-open the next. The floor is raw aiohttp with ``iter_any()``, hand-written line splitting
-and ``orjson.loads`` per ``data:`` line; grok_async is ``async for chunk in stream``
-(typed ``ChatCompletionChunk`` objects); AsyncOpenAI is its ``AsyncStream`` (httpx, and the
-aiohttp transport). Reported: chunks/s (201 chunks per stream), streams/s, client CPU
-microseconds per chunk, client and server CPU%.
+open the next. Two floors are measured, both raw aiohttp on the same session and request:
+
+* ``raw``: ``iter_any()``, hand-written line splitting and ``orjson.loads`` per ``data:``
+  line, the strongest hand-written decoder ("vs raw", the column targets are judged on);
+* ``raw-lines``: the floor as the project's issue defined it, ``async for line in
+  resp.content`` (aiohttp's line iterator) and the stdlib ``json.loads`` ("vs line floor").
+
+grok_async is ``async for chunk in stream`` (typed ``ChatCompletionChunk`` objects);
+AsyncOpenAI is its ``AsyncStream`` (httpx, and the aiohttp transport). Reported: chunks/s
+(201 chunks per stream), streams/s, client CPU microseconds per chunk (against both floors),
+client and server CPU%.
 
     python benchmarks/bench_streaming.py [--quick] [--reps 3]
 """
@@ -23,13 +29,15 @@ import sys
 from typing import Any
 
 import _common as common
-from _clients import CLIENTS, LABELS, available, drive, make
+from _clients import LABELS, STREAM_CLIENTS, available, drive, make
 
 CONCURRENCY = 16
 CHUNKS = 200  # content chunks per stream; the usage chunk makes 201 delivered
 # streams per run: (fast clients, AsyncOpenAI)
 FULL = (1_000, 100)
 QUICK = (50, 16)
+# Names the two floors apart in this table (elsewhere "raw" is simply "the floor").
+STREAM_LABELS = {**LABELS, "raw": "raw aiohttp, iter_any + orjson (floor)"}
 
 
 async def worker(name: str, base_url: str, streams: int, server_pid: int) -> None:
@@ -62,7 +70,7 @@ async def worker(name: str, base_url: str, streams: int, server_pid: int) -> Non
 def measure(
     server: Any, *, quick: bool, reps: int, clients: list[str] | None = None, log: Any = print
 ) -> dict[str, list[dict[str, Any]]]:
-    clients = [c for c in (clients or CLIENTS) if available(c)]
+    clients = [c for c in (clients or STREAM_CLIENTS) if available(c)]
     fast_n, slow_n = QUICK if quick else FULL
     runs: dict[str, list[dict[str, Any]]] = {}
     for rep in range(reps):
@@ -82,13 +90,21 @@ def measure(
 
 
 def report(runs: dict[str, list[dict[str, Any]]]) -> tuple[str, dict[str, float]]:
-    floor = runs.get("raw", [])
-    floor_rate = common.median_of(floor, "chunks_per_s")
-    floor_cpu = common.median_of(floor, "cpu_per_chunk")
+    """The table, and grok_async's ratios to both floors: ``stream``/``stream_cpu`` against
+    ``raw`` (iter_any + orjson), ``stream_lines``/``stream_cpu_lines`` against ``raw-lines``
+    (the issue's line iterator + json)."""
+    floor_rate = common.median_of(runs.get("raw", []), "chunks_per_s")
+    floor_cpu = common.median_of(runs.get("raw", []), "cpu_per_chunk")
+    lines_rate = common.median_of(runs.get("raw-lines", []), "chunks_per_s")
+    lines_cpu = common.median_of(runs.get("raw-lines", []), "cpu_per_chunk")
     rows = []
     ratios: dict[str, float] = {}
     saturated = False
-    for name in CLIENTS:
+
+    def div(value: float, floor: float) -> float:
+        return value / floor if floor and floor == floor else float("nan")
+
+    for name in STREAM_CLIENTS:
         results = runs.get(name)
         if not results:
             continue
@@ -98,33 +114,46 @@ def report(runs: dict[str, list[dict[str, Any]]]) -> tuple[str, dict[str, float]
         saturated |= server_pct > common.SATURATED
         rows.append(
             [
-                LABELS[name],
+                STREAM_LABELS[name],
                 common.fmt_int(common.median_of(results, "streams")),
                 common.fmt_int(rate),
                 common.ratio(rate, floor_rate),
+                common.ratio(rate, lines_rate),
                 f"{common.median_of(results, 'streams_per_s'):,.1f}",
                 f"{cpu * 1e6:.1f} µs",
                 common.ratio(cpu, floor_cpu),
+                common.ratio(cpu, lines_cpu),
                 f"{common.median_of(results, 'client_cpu_pct'):.0f}%",
                 f"{server_pct:.0f}%" + (" (saturated)" if server_pct > common.SATURATED else ""),
             ]
         )
         if name == "grok":
-            ratios["stream"] = rate / floor_rate if floor_rate else float("nan")
-            ratios["stream_cpu"] = cpu / floor_cpu if floor_cpu else float("nan")
+            ratios["stream"] = div(rate, floor_rate)
+            ratios["stream_cpu"] = div(cpu, floor_cpu)
+            ratios["stream_lines"] = div(rate, lines_rate)
+            ratios["stream_cpu_lines"] = div(cpu, lines_cpu)
     text = common.table(
         [
             "client",
             "streams",
             "chunks/s",
             "vs raw",
+            "vs line floor",
             "streams/s",
             "client CPU/chunk",
             "CPU vs raw",
+            "CPU vs line floor",
             "client CPU",
             "server CPU",
         ],
         rows,
+    )
+    text += (
+        "\n\nTwo floors, both raw aiohttp on the same session and request. *vs raw*: the "
+        "strongest hand-written decoder (`iter_any()`, hand-written line splitting, "
+        "`orjson.loads`). *vs line floor*: the floor as the project's issue defined it "
+        "(`async for line in resp.content`, aiohttp's line iterator, and the stdlib "
+        "`json.loads`). The Targets table judges the streaming goal against both."
     )
     if saturated:
         text += "\n\n**The server was above 90% of a core in some runs: chunks/s may be capped.**"

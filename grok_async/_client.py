@@ -103,9 +103,10 @@ class AsyncGrok:
         session: your own ``aiohttp.ClientSession``; the client then never closes it.
         max_response_size: larger non-streamed bodies are refused.
         max_event_size: a larger single SSE event in a stream is refused (default 16 MiB).
-        requests_per_minute, tokens_per_minute: client-side budgets shared by every chat
-            completion of this client and its copies (tokens estimated from the request,
-            corrected from ``usage``), to stay under a team's limits without 429s.
+        requests_per_minute: a client-side budget shared by every chat completion of this
+            client and its copies, to stay under a team's limit without 429s.
+        tokens_per_minute: likewise for tokens (estimated from the request, corrected from
+            ``usage``).
 
     Raises:
         GrokError: no API key, or a header value with CR/LF.
