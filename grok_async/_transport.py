@@ -67,7 +67,7 @@ _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 class HTTPResponse:
     """An HTTP response whose body is still on the wire (streams) or already read."""
 
-    __slots__ = ("_response", "headers", "reason", "request_id", "status")
+    __slots__ = ("_response", "body", "headers", "reason", "request_id", "status")
 
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
@@ -75,6 +75,8 @@ class HTTPResponse:
         self.reason: str | None = response.reason
         self.headers: CIMultiDictProxy[str] = response.headers
         self.request_id: str | None = response.headers.get("x-request-id")
+        #: The whole body once read (``AsyncGrok.request`` reads it; streams never do).
+        self.body = b""
 
     async def read(self, limit: int) -> bytes:
         """The whole body, refusing more than ``limit`` bytes; always releases the connection."""
