@@ -63,3 +63,10 @@ def docs(session: nox.Session) -> None:
         # Material's banner about its successor is noise in CI logs.
         env={"NO_MKDOCS_2_WARNING": "1"},
     )
+
+
+@nox.session
+def audit(session: nox.Session) -> None:
+    """pip-audit of the runtime dependencies against PyPI's advisory data (needs pypi.org)."""
+    session.install("pip-audit>=2.7", "-e", ".")
+    session.run("pip-audit", "--strict", "--progress-spinner", "off", "--skip-editable")

@@ -7,8 +7,11 @@ failure, ``_retry.retry_after_failure`` for the remaining attempts.
 from __future__ import annotations
 
 import inspect
+import ipaddress
 import logging
 import os
+import urllib.parse
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -67,6 +70,56 @@ def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
         check_header(str(name), name)
         check_header(name, value)
     return dict(headers)
+
+
+class RedactedHeaders(dict[str, str]):
+    """Request headers whose repr hides the Authorization value.
+
+    The header dict travels through every frame of a request; a traceback printed with its
+    locals (pytest ``--showlocals``, rich, Sentry) would otherwise show the key.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = {
+            name: "<redacted>" if name.lower() == "authorization" else value
+            for name, value in self.items()
+        }
+        return repr(shown)
+
+    __str__ = __repr__
+
+
+def _checked_base_url(url: str) -> str:
+    """The base URL without a trailing slash; warns where it would expose the key."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise GrokError(f"base_url must be an http(s) URL with a host, not {url!r}")
+    if parts.username or parts.password:
+        warnings.warn(
+            "base_url contains credentials (user:password@); they are sent to every proxy "
+            "and log that sees the URL. Use api_key= or default_headers instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        warnings.warn(
+            f"base_url {parts.scheme}://{parts.hostname} is not HTTPS: the API key would "
+            "cross the network in clear text.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class AsyncGrok:
@@ -130,7 +183,9 @@ class AsyncGrok:
         if max_connections < 1:
             raise ValueError("max_connections must be >= 1")
         self._api_key = api_key
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = _checked_base_url(
+            base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        )
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_connections = max_connections
@@ -153,12 +208,14 @@ class AsyncGrok:
         """Derive everything a request needs once, so no call rebuilds it."""
         from .resources.chat import Chat
 
-        self._headers = {
-            "Authorization": f"Bearer {self._api_key}",
-            "Content-Type": "application/json",
-            "User-Agent": user_agent(),
-            **self.default_headers,
-        }
+        self._headers = RedactedHeaders(
+            {
+                "Authorization": f"Bearer {self._api_key}",
+                "Content-Type": "application/json",
+                "User-Agent": user_agent(),
+                **self.default_headers,
+            }
+        )
         self._timeouts = (
             self._client_timeout(self.timeout, stream=False),
             self._client_timeout(self.timeout, stream=True),
@@ -204,7 +261,7 @@ class AsyncGrok:
             check_header("Authorization", api_key)
             copy._api_key = api_key
         if base_url is not None:
-            copy.base_url = base_url.rstrip("/")
+            copy.base_url = _checked_base_url(base_url)
         if not isinstance(timeout, NotGiven):
             copy.timeout = timeout
         if max_retries is not None:
@@ -231,7 +288,13 @@ class AsyncGrok:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Close the connection pools (not a ``session`` you passed in). Idempotent."""
+        """Close the connection pools (not a ``session`` you passed in). Idempotent.
+
+        Closing does not wait for calls in flight: they end at once with a
+        :class:`GrokError` (the client is closed) or :class:`APIConnectionError`, and are not
+        retried. To drain first, await your tasks, then close. A closed client refuses new
+        calls with a clear :class:`GrokError`.
+        """
         if self._owns_transport:
             await self._transport.close()
 
@@ -257,7 +320,7 @@ class AsyncGrok:
     def _call_headers(self, extra_headers: Mapping[str, str] | None) -> Mapping[str, str]:
         if not extra_headers:
             return self._headers
-        return {**self._headers, **_check_headers(extra_headers)}
+        return RedactedHeaders({**self._headers, **_check_headers(extra_headers)})
 
     def _call_timeout(self, timeout: TimeoutTypes | NotGiven, *, stream: bool) -> Any:
         if isinstance(timeout, NotGiven):

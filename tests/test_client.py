@@ -44,9 +44,9 @@ def test_default_base_url_is_the_real_endpoint() -> None:
 def test_arguments_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """An explicit api_key / base_url wins over the environment."""
     monkeypatch.setenv("XAI_API_KEY", "env-key")
-    monkeypatch.setenv("XAI_BASE_URL", "http://env.invalid/v1")
-    client = AsyncGrok("arg-key", base_url="http://arg.invalid/v1")
-    assert (client.api_key, client.base_url) == ("arg-key", "http://arg.invalid/v1")
+    monkeypatch.setenv("XAI_BASE_URL", "https://env.invalid/v1")
+    client = AsyncGrok("arg-key", base_url="https://arg.invalid/v1")
+    assert (client.api_key, client.base_url) == ("arg-key", "https://arg.invalid/v1")
 
 
 @pytest.mark.parametrize(
@@ -227,7 +227,7 @@ def test_messages_must_be_a_list() -> None:
     """Passing a single string or dict as messages is a TypeError, caught before sending."""
     client = AsyncGrok(FAKE_KEY, base_url="http://127.0.0.1:9/v1")
     with pytest.raises(TypeError, match="list of messages"):
-        asyncio.run(client.chat.completions.create(model="grok-4", messages="Hi"))  # type: ignore[arg-type]
+        asyncio.run(client.chat.completions.create(model="grok-4", messages="Hi"))
 
 
 async def test_unicode_round_trips(server: LocalServer) -> None:
@@ -357,3 +357,42 @@ async def test_key_never_in_debug_logs(
     assert re.search(r"retrying", text)
     assert FAKE_KEY not in text
     assert "Bearer" not in text
+
+
+@pytest.mark.parametrize(
+    ("url", "warning"),
+    [
+        pytest.param("http://api.example.test/v1", "not HTTPS", id="plain-http-remote"),
+        pytest.param("https://user:pw@api.example.test/v1", "credentials", id="userinfo"),
+    ],
+)
+def test_risky_base_urls_warn(url: str, warning: str) -> None:
+    """A base_url that would expose the key (cleartext remote, embedded credentials) warns."""
+    with pytest.warns(UserWarning, match=warning):
+        AsyncGrok(FAKE_KEY, base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8000/v1", "http://localhost/v1", "http://[::1]:9/v1", "https://api.x.ai/v1"],
+)
+def test_safe_base_urls_do_not_warn(url: str) -> None:
+    """Loopback over http and anything over https are quiet (warnings are errors here)."""
+    AsyncGrok(FAKE_KEY, base_url=url)
+
+
+def test_a_base_url_without_host_is_refused() -> None:
+    """A malformed base_url fails at construction with a clear error."""
+    with pytest.raises(GrokError, match="base_url"):
+        AsyncGrok(FAKE_KEY, base_url="api.x.ai/v1")
+
+
+def test_headers_in_traceback_locals_hide_the_key() -> None:
+    """The header mapping every request frame holds prints without the key."""
+    client = AsyncGrok(FAKE_KEY, default_headers={"X-Team": "a"})
+    headers = client._call_headers({"X-Trace": "t"})
+    for text in (repr(client._headers), repr(headers), str(headers)):
+        assert FAKE_KEY not in text
+        assert "<redacted>" in text
+    assert headers["Authorization"] == f"Bearer {FAKE_KEY}"  # the value itself is intact
+    assert "'X-Trace': 't'" in repr(headers)

@@ -216,3 +216,32 @@ async def test_close_leaves_no_open_connections(server: LocalServer) -> None:
     session = client._transport.session()
     await client.close()
     assert session.closed
+
+
+async def test_close_with_calls_in_flight_ends_them_promptly(server: LocalServer) -> None:
+    """close() while calls are in flight: each ends at once with a GrokError, none is
+    retried into a closed pool, and nothing warns."""
+    from grok_async import GrokError
+
+    arrived = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        arrived.set()
+        await asyncio.sleep(5)
+        return web.json_response(completion_body())
+
+    server.handler = slow
+    client = AsyncGrok(FAKE_KEY, base_url=server.base_url, max_retries=3)
+    calls = [
+        asyncio.create_task(client.chat.completions.create(model="grok-4", messages=MESSAGES))
+        for _ in range(4)
+    ]
+    await arrived.wait()
+    await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await client.close()
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert loop.time() - start < 3.0
+    assert all(isinstance(r, GrokError) for r in results), results
+    assert len(server.requests) == 4  # no retry reached the server after close
