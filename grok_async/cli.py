@@ -84,6 +84,11 @@ async def _chat(args: argparse.Namespace, api_key: str | None, base_url: str | N
 
 
 async def _demo(args: argparse.Namespace, api_key: str | None, base_url: str | None) -> None:
+    if args.n is None:
+        # Against the real API every request is billed: a small default there.
+        args.n = 1000 if base_url is not None else 20
+        if base_url is None:
+            _note(f"{API_KEY_ENV} is set: the demo uses the real API ({args.n} requests).")
     stats = FanOutStats(total=args.n)
     requests = (
         {
@@ -156,7 +161,13 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--reasoning", action="store_true", help="also print reasoning text")
 
     demo = sub.add_parser("demo", help="the main job: fan-out, a streamed answer, a summary")
-    demo.add_argument("--n", type=int, default=1000, help="completions to fan out (1000)")
+    demo.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="completions to fan out (1000 on the emulator; 20 against the real API, "
+        "which bills them)",
+    )
     demo.add_argument("--concurrency", type=int, default=64)
     demo.add_argument("--model", default=DEFAULT_MODEL)
 

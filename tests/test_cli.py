@@ -95,3 +95,15 @@ def test_a_closed_pipe_is_not_an_error() -> None:
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_demo_against_a_configured_api_defaults_to_a_small_run() -> None:
+    """With XAI_API_KEY set the demo talks to that API and, since each request is billed,
+    fans out 20 requests unless told otherwise."""
+    with FakeGrok() as fake:
+        result = run("demo", env={"XAI_API_KEY": FAKE_KEY, "XAI_BASE_URL": fake.base_url})
+        served = fake.stats.requests
+    assert result.returncode == 0, result.stderr
+    assert "real API (20 requests)" in result.stderr
+    assert "Summary: 20 ok, 0 failed" in result.stdout
+    assert served == 21  # 20 fanned out + 1 streamed
