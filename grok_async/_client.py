@@ -29,7 +29,7 @@ from ._constants import (
 )
 from ._errors import GrokError, status_error
 from ._ratecontrol import AdaptiveLimiter
-from ._retry import is_retryable, retry_after_failure
+from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._timeout import Timeout, TimeoutTypes, as_timeout
 from ._transport import HTTPResponse, Transport, client_timeout, user_agent
@@ -226,13 +226,7 @@ class AsyncGrok:
     @staticmethod
     def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Any:
         t = as_timeout(value, stream=stream)
-        if stream:
-            return client_timeout(t.connect, t.read, t.total)
-        # A non-streamed reply is silent until it is complete and then arrives at once, so
-        # the silence limit is enforced as one deadline on the whole response: aiohttp's
-        # per-read timer would be re-armed on every packet, ~10 us a call for nothing.
-        total = t.read if t.total is None else t.total if t.read is None else min(t.read, t.total)
-        return client_timeout(t.connect, None, total)
+        return client_timeout(t.connect, t.read, t.total)
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -393,8 +387,11 @@ class AsyncGrok:
         label: str,
     ) -> T:
         """After a failed first attempt: re-raise ``error``, or retry if it is retryable."""
+        if self._transport.closed or not is_retryable(error):
+            raise error  # closed while in flight: retrying could only fail again
         retries = self.max_retries if max_retries is None else max_retries
-        if retries <= 0 or not is_retryable(error):
+        # Under fan-out a rate limit is retried whatever max_retries says (see _retry._stop).
+        if retries <= 0 and not (self._rate_limit_retries and is_rate_limit(error)):
             raise error
         return await retry_after_failure(
             attempt,

@@ -35,5 +35,8 @@ MAX_RETRY_AFTER = 60.0
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 # Non-streamed bodies larger than this are refused, so a broken server cannot exhaust memory.
 DEFAULT_MAX_RESPONSE_SIZE = 256 * 1024 * 1024
+# After [DONE] the body's end is normally already here or a moment away: wait this long
+# for it to keep the connection, rather than opening a new one for the next request.
+DONE_GRACE = 0.05
 # How much of an error body we keep on an exception (enough for any real error message).
 MAX_ERROR_BODY = 64 * 1024

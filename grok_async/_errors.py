@@ -45,6 +45,9 @@ __all__ = [
 class GrokError(Exception):
     """Base class of every error grok_async raises."""
 
+    #: The ``x-request-id`` of the response involved, when there was one.
+    request_id: str | None = None
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         #: A sentence a person can act on (the server's own text for status errors).

@@ -182,6 +182,7 @@ def decode_model(
     try:
         return converter.structure(data, cls)
     except (BaseValidationError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        raw = raw[:2048] if raw is not None else None
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         raise APIResponseValidationError(
             f"The response did not match {cls.__name__}: {describe_structure_error(exc)}",

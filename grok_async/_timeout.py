@@ -16,8 +16,7 @@ class Timeout:
     * ``connect``: establishing the TCP/TLS connection.
     * ``read``: the longest silence between two reads. A stalled stream fails after
       ``read`` seconds however long the stream runs; the default is long because
-      reasoning models can think for minutes before a non-streamed reply. A non-streamed
-      reply is silent until it is complete, so there ``read`` bounds the whole response.
+      reasoning models can think for minutes before a non-streamed reply.
     * ``total``: the whole request, body included (per attempt).
 
     A plain float given where a timeout is expected means ``total`` for non-streamed calls

@@ -21,13 +21,13 @@ import asyncio
 import platform
 import urllib.parse
 import urllib.request
-import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
 
+from ._constants import DONE_GRACE
 from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError, GrokError
 from ._version import __version__
 
@@ -58,7 +58,7 @@ def _connection_error(exc: BaseException) -> APIConnectionError:
         detail = str(exc)
         return APITimeoutError(f"Request timed out{': ' + detail if detail else ''}.")
     detail = str(exc) or type(exc).__name__
-    return APIConnectionError(f"Connection error: {detail}")
+    return APIConnectionError(f"Connection error ({type(exc).__name__}): {detail}")
 
 
 _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
@@ -87,9 +87,10 @@ class HTTPResponse:
                 return await response.read()
             return await self._read_limited(limit)
         except _CONNECTION_ERRORS as exc:
-            raise _connection_error(exc) from exc
+            error = _connection_error(exc)
         finally:
             response.release()
+        raise error  # outside the except: the aiohttp exception is not chained
 
     async def _read_limited(self, limit: int) -> bytes:
         parts = bytearray()
@@ -103,27 +104,17 @@ class HTTPResponse:
                 )
         return bytes(parts)
 
-    async def iter_bytes(self) -> AsyncIterator[bytes]:
-        """The body in pieces as they arrive (for streams); errors are translated."""
-        content = self._response.content
-        try:
-            while True:
-                chunk = await content.readany()
-                if not chunk:
-                    return
-                yield chunk
-        except _CONNECTION_ERRORS as exc:
-            raise _connection_error(exc) from exc
-
     async def read_chunk(self) -> bytes:
         """The next piece of the body as it arrives; ``b""`` at its end. Errors translated."""
         try:
             return await self._response.content.readany()
         except _CONNECTION_ERRORS as exc:
-            raise _connection_error(exc) from exc
+            error = _connection_error(exc)
+        raise error
 
-    async def finish(self, grace: float = 1.0) -> None:
-        """The caller has all it wants: keep the connection if the body ends within ``grace``.
+    async def finish(self) -> None:
+        """The caller has all it wants: keep the connection if the body ends within
+        ``DONE_GRACE``.
 
         After ``[DONE]`` the body's terminator is normally already here or a moment away;
         waiting that moment saves a new TCP/TLS handshake for the next request, but a
@@ -131,7 +122,7 @@ class HTTPResponse:
         """
         if not self._response.content.is_eof():
             try:
-                await asyncio.wait_for(self._drain(), grace)
+                await asyncio.wait_for(self._drain(), DONE_GRACE)
             except _CONNECTION_ERRORS:  # includes the grace running out
                 self._response.close()
                 return
@@ -145,22 +136,21 @@ class HTTPResponse:
         """Drop the connection at once without draining the body (not reused by the pool)."""
         self._response.close()
 
-    def release(self) -> None:
-        """Return a fully read connection to the pool."""
-        self._response.release()
-
 
 class _LoopPool:
     """The session of one event loop, and the guard that closes it with the loop."""
 
     __slots__ = ("guard", "loop", "session")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
-        # Weak: a strong reference from the value would keep the weak mapping's key (the
-        # loop) alive forever.
-        self.loop = weakref.ref(loop)
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        session: aiohttp.ClientSession,
+        forget: Callable[[], None],
+    ) -> None:
+        self.loop = loop
         self.session = session
-        self.guard = _close_on_loop_shutdown(session)
+        self.guard = _close_on_loop_shutdown(session, forget)
         # Advance the guard to its first ``yield`` without awaiting: its body does not
         # suspend before that, and starting it registers it with the loop's asyncgen hooks.
         step = self.guard.__anext__()
@@ -170,10 +160,15 @@ class _LoopPool:
             pass
 
 
-async def _close_on_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+async def _close_on_loop_shutdown(
+    session: aiohttp.ClientSession, forget: Callable[[], None]
+) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
+        # The loop is ending: drop our entry (it holds the loop, its session and sockets),
+        # then close the session while the loop can still run its cleanup.
+        forget()
         if not session.closed:
             await session.close()
 
@@ -181,19 +176,12 @@ async def _close_on_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenera
 class Transport:
     """Connection pools, one per running event loop, shared by a client and its copies."""
 
-    def __init__(
-        self,
-        *,
-        max_connections: int,
-        session: aiohttp.ClientSession | None = None,
-        ssl: Any = True,
-    ) -> None:
+    def __init__(self, *, max_connections: int, session: aiohttp.ClientSession | None = None):
         self.max_connections = max_connections
         self._user_session = session
-        self._ssl = ssl
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Entries leave when their loop shuts down (see _close_on_loop_shutdown), or, for a
+        # loop closed without shutting down its async generators, when the next pool is made.
+        self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
         self.closed = False
         self._proxies: dict[str, str | None] = {}
         self._last: _LoopPool | None = None
@@ -201,22 +189,41 @@ class Transport:
     def session(self) -> aiohttp.ClientSession:
         """The pooled session for the running loop, created on first use."""
         if self._user_session is not None:
+            if self._user_session.closed:
+                raise GrokError("The aiohttp session given to AsyncGrok(session=...) is closed.")
             return self._user_session
         loop = asyncio.get_running_loop()
         pool = self._last
-        if pool is None or pool.loop() is not loop or pool.session.closed:
-            # The weak mapping is the truth; _last spares its lookup on the hot path.
+        if pool is None or pool.loop is not loop or pool.session.closed:
             pool = self._pools.get(loop)
             if pool is None or pool.session.closed:
-                pool = self._pools[loop] = _LoopPool(loop, self._new_session())
+                pool = self._new_pool(loop)
             self._last = pool
         return pool.session
+
+    def _new_pool(self, loop: asyncio.AbstractEventLoop) -> _LoopPool:
+        for old in [old for old in self._pools if old.is_closed()]:
+            self._forget(old)  # its loop died without shutting down async generators
+
+        def forget() -> None:
+            self._forget(loop)
+
+        pool = self._pools[loop] = _LoopPool(loop, self._new_session(), forget)
+        return pool
+
+    def _forget(self, loop: asyncio.AbstractEventLoop) -> None:
+        pool = self._pools.pop(loop, None)
+        if pool is not None and pool is self._last:
+            self._last = None
+        if pool is not None and loop.is_closed():
+            # Nothing can run on a closed loop: mark the session closed without I/O so it
+            # does not warn when collected (its sockets went with the loop's selector).
+            pool.session.detach()
 
     def _new_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
             limit=self.max_connections,
             limit_per_host=self.max_connections,
-            ssl=self._ssl,
             # Resolve api.x.ai once every 5 minutes rather than once per connection.
             ttl_dns_cache=300,
         )
@@ -255,11 +262,23 @@ class Transport:
         proxy = self._proxy_for(url) if self._user_session is None else None
         try:
             response = await session.request(
-                method, url, data=body, headers=headers, timeout=timeout, proxy=proxy
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                proxy=proxy,
+                # An API never redirects a POST on purpose; following one would resend the
+                # key to wherever it points (and turn the POST into a GET).
+                allow_redirects=False,
             )
         except _CONNECTION_ERRORS as exc:
-            raise _connection_error(exc) from exc
-        return HTTPResponse(response)
+            # Raised outside the except block so the aiohttp exception is neither the cause
+            # nor the context: its repr can include the request headers, key and all.
+            error = _connection_error(exc)
+        else:
+            return HTTPResponse(response)
+        raise error
 
     async def close(self) -> None:
         """Close the pool of the running loop and forget every other loop's pool."""

@@ -153,9 +153,10 @@ async def collect(stream: AsyncIterator[Any], into: list[Any]) -> list[Any]:
 
 
 async def open_stream(client: AsyncGrok, **kwargs: Any) -> AsyncStream[ChatCompletionChunk]:
-    return await client.chat.completions.create(
+    stream: AsyncStream[ChatCompletionChunk] = await client.chat.completions.create(
         model=MODEL, messages=MESSAGES, stream=True, **kwargs
     )
+    return stream
 
 
 async def plain_call_succeeds(client: AsyncGrok, within: float = 2.0) -> bool:
@@ -820,9 +821,10 @@ async def test_cancelling_the_consumer_closes_the_response(server: LocalServer) 
 
 
 async def test_cancel_while_waiting_for_the_end_after_done_frees_the_connection(
-    server: LocalServer,
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Cancelling a consumer while it waits for the body to end after [DONE] frees the slot."""
+    monkeypatch.setattr("grok_async._transport.DONE_GRACE", 2.0)  # room to cancel inside it
     release = asyncio.Event()
 
     async def lingering(request: web.Request) -> web.StreamResponse:

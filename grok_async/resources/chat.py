@@ -95,7 +95,7 @@ def parse_completion(raw: bytes, *, status: int, request_id: str | None) -> Chat
             request_id=request_id,
         ) from None
     completion = decode_model(
-        data, ChatCompletion, status_code=status, request_id=request_id, raw=raw[:2048]
+        data, ChatCompletion, status_code=status, request_id=request_id, raw=raw
     )
     completion.request_id = request_id or completion.id
     return completion
