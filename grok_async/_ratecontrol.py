@@ -65,35 +65,37 @@ class AdaptiveLimiter:
         """
         counter = attempt_counter.get()
         is_retry = counter is not None and counter[0] > 0
-        while True:
-            # Every condition is re-checked after any wait: the pause and the spacing may
-            # have changed meanwhile, and of several waiters woken together only the first
-            # may start at once.
-            now = time.monotonic()
-            if self._pause_until > now:
-                await asyncio.sleep(self._pause_until - now)
-                continue
-            due = self._last_start + self._interval
-            if self._interval > 0.0 and due > now:
-                await asyncio.sleep(due - now)
-                continue
-            if self.in_flight < self.limit and (is_retry or not self._waiters):
-                break
-            waiter = asyncio.get_running_loop().create_future()
-            if is_retry:
-                self._waiters.appendleft(waiter)
-            else:
-                self._waiters.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                if not waiter.cancelled() and waiter.done():
-                    self._wake()  # we were woken but leave: pass the turn on
-                raise
-            finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-            is_retry = True  # it has waited its turn: do not queue behind newcomers
+        try:
+            while True:
+                # Every condition is re-checked after any wait: the pause and the spacing may
+                # have changed meanwhile, and of several waiters woken together only the first
+                # may start at once.
+                now = time.monotonic()
+                if self._pause_until > now:
+                    await asyncio.sleep(self._pause_until - now)
+                    continue
+                due = self._last_start + self._interval
+                if self._interval > 0.0 and due > now:
+                    await asyncio.sleep(due - now)
+                    continue
+                if self.in_flight < self.limit and (is_retry or not self._waiters):
+                    break
+                waiter = asyncio.get_running_loop().create_future()
+                if is_retry:
+                    self._waiters.appendleft(waiter)
+                else:
+                    self._waiters.append(waiter)
+                try:
+                    await waiter
+                finally:
+                    if waiter in self._waiters:
+                        self._waiters.remove(waiter)
+                is_retry = True  # it has waited its turn: do not queue behind newcomers
+        except BaseException:
+            # Leaving without a slot (cancelled in a wait, a pause or the spacing): this
+            # task may have been the one woken for a free slot, so pass the turn on.
+            self._wake()
+            raise
         self._last_start = time.monotonic()
         self.in_flight += 1
         self.attempts += 1

@@ -362,3 +362,20 @@ async def test_rate_limit_spaces_attempt_starts_then_recovers() -> None:
         limiter.release(await limiter.acquire())
     assert limiter._interval == 0.0
     assert limiter.limit == 4
+
+
+async def test_a_waiter_cancelled_during_a_pause_passes_its_turn_on() -> None:
+    """If the waiter woken for a free slot is cancelled while sitting out a Retry-After
+    pause, the next waiter still gets the slot (no lost wake-up)."""
+    limiter = AdaptiveLimiter(1)
+    first = await limiter.acquire()
+    w1 = asyncio.create_task(limiter.acquire())
+    w2 = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0.01)  # both queued
+    limiter.release(first, RateLimitError("slow", status_code=429, headers={"retry-after": "0.2"}))
+    await asyncio.sleep(0.05)  # w1 was woken and now sits out the pause
+    w1.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await w1
+    await asyncio.wait_for(w2, timeout=2)
+    assert limiter.in_flight == 1
