@@ -83,6 +83,7 @@ class AsyncStream(Generic[T]):
         self._events: list[Any] = []
         self._next = 0
         self._finished = False
+        self._failure: GrokError | None = None
         self._accumulator: ChatCompletionAccumulator | None = (
             ChatCompletionAccumulator() if cls is ChatCompletionChunk else None
         )
@@ -105,6 +106,9 @@ class AsyncStream(Generic[T]):
                     raise StopAsyncIteration
                 return self._decode(data)
             if self._finished:
+                if self._failure is not None:
+                    # A stream that failed stays failed: it never looks like a clean end.
+                    raise self._failure
                 raise StopAsyncIteration
             await self._read_events()
 
@@ -113,22 +117,34 @@ class AsyncStream(Generic[T]):
             piece = await self.response.read_chunk()
         except BaseException as exc:
             # Errors, and cancellation of the consuming task, free the connection now.
-            self._close()
-            if isinstance(exc, APIConnectionError) and exc.request_id is None:
-                exc.request_id = self.request_id
+            if isinstance(exc, GrokError):
+                if exc.request_id is None:
+                    exc.request_id = self.request_id
+                self._fail(exc)
+            else:
+                self._fail(
+                    GrokError("The stream was cancelled while reading; its connection is closed.")
+                )
             raise
         if not piece:
-            self._close()
-            raise APIConnectionError(
-                "The stream ended before [DONE]: the server closed it early.",
-                request_id=self.request_id,
+            raise self._fail(
+                APIConnectionError(
+                    "The stream ended before [DONE]: the server closed it early.",
+                    request_id=self.request_id,
+                )
             )
         try:
             self._events = self._decoder.feed(piece)
-        except GrokError:
-            self._close()
-            raise
+        except GrokError as exc:
+            raise self._fail(exc) from None
         self._next = 0
+
+    def _fail(self, error: GrokError) -> GrokError:
+        """Close the stream for good, remembering why (later reads raise it again)."""
+        self._close()
+        if self._failure is None:
+            self._failure = error
+        return error
 
     async def _finish(self) -> None:
         """After ``[DONE]``: hand the connection back to the pool (or close it)."""
@@ -146,24 +162,25 @@ class AsyncStream(Generic[T]):
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            self._close()
-            raise APIResponseValidationError(
-                f"A stream event is not valid JSON ({exc}).",
-                body=data[:2048],
-                request_id=self.request_id,
+            raise self._fail(
+                APIResponseValidationError(
+                    f"A stream event is not valid JSON ({exc}).",
+                    body=data[:2048],
+                    request_id=self.request_id,
+                )
             ) from None
         if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
-            self._close()
-            raise _error_event(payload, self.request_id)
+            raise self._fail(_error_event(payload, self.request_id))
         try:
             chunk = self._structure(payload, self._cls)
         except Exception as exc:
-            self._close()
-            raise APIResponseValidationError(
-                f"A stream event did not match {self._cls.__name__}: "
-                f"{describe_structure_error(exc)}",
-                body=data[:2048],
-                request_id=self.request_id,
+            raise self._fail(
+                APIResponseValidationError(
+                    f"A stream event did not match {self._cls.__name__}: "
+                    f"{describe_structure_error(exc)}",
+                    body=data[:2048],
+                    request_id=self.request_id,
+                )
             ) from None
         if self._accumulator is not None:
             self._accumulator.add(chunk)  # type: ignore[arg-type]

@@ -621,7 +621,7 @@ async def test_error_event_raises_after_the_earlier_chunks(
         # The failed stream gave its connection up: the single pooled slot is free.
         assert await plain_call_succeeds(client)
     assert contents(received) == ["a", "b"]
-    assert info.value.request_id == REQUEST_ID  # type: ignore[attr-defined]
+    assert info.value.request_id == REQUEST_ID
     assert len(server.requests) == 2  # the stream once, then the plain call; nothing retried
     assert no_backoff == []
     assert await wait_until(lambda: closed == ["reset"])
@@ -1145,3 +1145,51 @@ def test_accumulator_with_no_chunks_is_an_empty_completion() -> None:
     final = ChatCompletionAccumulator().completion()
     assert final.choices == []
     assert final.usage is None
+
+
+async def test_a_failed_stream_stays_failed(server: LocalServer) -> None:
+    """After a mid-stream error, iterating again or asking for the final completion raises
+    the same error instead of looking like a clean, shorter stream."""
+
+    async def broken(request: web.Request) -> web.StreamResponse:
+        response = await start_sse(request)
+        await response.write(sse(*content_chunks("Hi"), done=False))
+        await response.write(b'data: {"error": {"message": "boom", "type": "server_error"}}\n\n')
+        await response.write_eof()
+        return response
+
+    server.handler = broken
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url, max_retries=0) as client:
+        stream = await open_stream(client)
+        with pytest.raises(GrokError, match="boom"):
+            async for _ in stream:
+                pass
+        with pytest.raises(GrokError, match="boom"):
+            await stream.__anext__()
+        with pytest.raises(GrokError, match="boom"):
+            await stream.get_final_completion()
+
+
+async def test_a_cancelled_read_leaves_the_stream_failed_not_finished(server: LocalServer) -> None:
+    """A read cancelled by a timeout around anext() closes the stream; the next read says so
+    instead of ending quietly."""
+
+    async def pausing(request: web.Request) -> web.StreamResponse:
+        response = await start_sse(request)
+        await response.write(sse(chunk({"content": "first"}), done=False))
+        try:
+            await asyncio.sleep(2)  # a pause longer than the caller's patience
+            await response.write(sse(chunk({"content": "late"})))
+            await response.write_eof()
+        except ConnectionResetError:
+            pass
+        return response
+
+    server.handler = pausing
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
+        stream = await open_stream(client)
+        await stream.__anext__()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(stream.__anext__(), timeout=0.1)
+        with pytest.raises(GrokError, match="cancelled"):
+            await stream.__anext__()
