@@ -26,7 +26,7 @@ from ._errors import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from ._fanout import FanOutStats
+from ._fanout import FanOutStats, Progress
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, ChatCompletionAccumulator, ChatCompletionStreamManager
 from ._timeout import Timeout
@@ -93,8 +93,8 @@ __all__ = [
     "ChunkChoice",
     "CompletionTokensDetails",
     "ConflictError",
-    "FanOutStats",
     "ContentPart",
+    "FanOutStats",
     "FilePart",
     "FileRef",
     "Function",
@@ -111,6 +111,7 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "PermissionDeniedError",
+    "Progress",
     "PromptTokensDetails",
     "RateLimitError",
     "ResponseFormat",

@@ -24,7 +24,7 @@ import attrs
 
 from .types._base import WireModel
 
-__all__ = ["make_fast_structure"]
+__all__ = ["make_fast_structure", "unwrap_optional"]
 
 Hook = Callable[[Any, Any], Any]
 
@@ -32,7 +32,8 @@ _MISSING = object()
 _EXACT = (str, int, bool)
 
 
-def _unwrap_optional(t: Any) -> tuple[Any, bool]:
+def unwrap_optional(t: Any) -> tuple[Any, bool]:
+    """``(X, True)`` for ``X | None``, else ``(t, False)``."""
     args = typing.get_args(t)
     if typing.get_origin(t) in (typing.Union, types.UnionType) and type(None) in args:
         rest = [a for a in args if a is not type(None)]
@@ -63,9 +64,14 @@ def _check(t: Any, index: int, hook_for: Callable[[Any], Hook], ns: dict[str, An
         (item,) = typing.get_args(t) or (Any,)
         lines = ["if v.__class__ is not list: return slow(o, cls)"]
         if item is Any:
-            return lines
+            return [*lines, "v = list(v)"]
         if item is str:
-            return [*lines, "for x in v:", "    if x.__class__ is not str: return slow(o, cls)"]
+            return [
+                *lines,
+                "for x in v:",
+                "    if x.__class__ is not str: return slow(o, cls)",
+                "v = list(v)",  # a copy, as cattrs makes: the model must not alias raw
+            ]
         if isinstance(item, type) and issubclass(item, WireModel):
             ns[f"h{index}"] = hook_for(item)
             return [*lines, f"v = [h{index}(x, None) for x in v]"]
@@ -95,24 +101,26 @@ def make_fast_structure(
             continue
         if len(names) != index:  # positional construction needs the skipped fields last
             return slow
-        inner, optional = _unwrap_optional(field.type)
+        inner, optional = unwrap_optional(field.type)
         try:
             check = _check(inner, index, hook_for, ns)
         except LookupError:
             return slow
         body.append(f"v = o.get({field.name!r}, MISSING)")
+        # Missing takes the default; so does a null where the type has no None (the
+        # server omitting and nulling fields alike), as the cattrs path does (see
+        # _serialization.nulls_as_missing). A required field missing or null: cattrs decides.
+        absent = "v is MISSING" if optional else "v is MISSING or v is None"
         if field.default is attrs.NOTHING:
-            body.append("if v is MISSING: return slow(o, cls)")
+            body.append(f"if {absent}: return slow(o, cls)")
         elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
             ns[f"d{index}"] = field.default.factory
-            body.append(f"if v is MISSING: v = d{index}()")
+            body.append(f"if {absent}: v = d{index}()")
         else:
             ns[f"d{index}"] = field.default
-            body.append(f"if v is MISSING: v = d{index}")
-        # A None is a value only where the type allows it; elsewhere cattrs decides.
-        body.append("elif v is None:" + ("" if optional else " return slow(o, cls)"))
+            body.append(f"if {absent}: v = d{index}")
         if optional:
-            body.append("    pass")
+            body.append("elif v is None: pass")
         if check:
             body.append("else:")
             body.extend("    " + line for line in check)

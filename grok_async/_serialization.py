@@ -6,6 +6,8 @@ Rules (``make_converter`` applies all of them):
   generated functions behind a faster generated path for well-typed input (see
   ``_fastpath``), then keep the JSON object they came from in ``_raw``, so unknown fields
   are never lost. Unknown keys never raise.
+* A ``null`` in a field whose type has no ``None`` but which has a default is read as
+  "not given" (the default): xAI omits and nulls fields alike.
 * ``""`` as a ``finish_reason`` next to tool calls becomes ``"tool_calls"`` (xAI sends the
   empty string there on non-streamed tool calls).
 * Models unstructure to dicts that leave out every optional field left at ``None``: unset
@@ -20,9 +22,7 @@ Rules (``make_converter`` applies all of them):
 
 from __future__ import annotations
 
-import types
-import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -33,7 +33,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import transform_error
 
 from ._errors import APIResponseValidationError
-from ._fastpath import make_fast_structure
+from ._fastpath import make_fast_structure, unwrap_optional
 from .types._base import WireModel
 from .types.chat import Choice
 
@@ -57,13 +57,26 @@ def _structure_factory(
         local = {f.name: override(omit=True) for f in attrs.fields(cls) if f.name in _LOCAL_FIELDS}
         generated = make_dict_structure_fn(cls, conv, **local)  # type: ignore[arg-type]
         finish = _normalise_finish_reason if cls is Choice else None
+        attrs.resolve_types(cls)
+        nulls_as_missing = frozenset(
+            f.name
+            for f in attrs.fields(cls)
+            if f.default is not attrs.NOTHING and not unwrap_optional(f.type)[1]
+        )
 
         def structure(data: Any, _: Any) -> Any:
             if not isinstance(data, dict):
                 raise TypeError(
                     f"expected a JSON object for {cls.__name__}, got {type(data).__name__}"
                 )
-            obj = generated(data, cls)
+            source = data
+            if any(data.get(name, 0) is None for name in nulls_as_missing):
+                # xAI omits fields as often as it nulls them: a null where the type has no
+                # None means "not given", so the field takes its default.
+                source = {
+                    k: v for k, v in data.items() if v is not None or k not in nulls_as_missing
+                }
+            obj = generated(source, cls)
             obj._raw = data
             if finish is not None:
                 finish(obj)
@@ -94,17 +107,12 @@ def _unstructure_factory(conv: Converter) -> Callable[[type[Any]], Callable[[Any
 
 
 def _is_optional(t: Any) -> bool:
-    args = typing.get_args(t)
-    return (
-        typing.get_origin(t) in (typing.Union, types.UnionType)
-        and len(args) == 2
-        and type(None) in args
-    )
+    return unwrap_optional(t)[1]
 
 
 def _optional_factory(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
     def factory(t: Any) -> Callable[[Any, Any], Any]:
-        inner = next(arg for arg in typing.get_args(t) if arg is not type(None))
+        inner = unwrap_optional(t)[0]
         hook = conv.get_structure_hook(inner)
 
         def structure(value: Any, _: Any) -> Any:
@@ -133,9 +141,28 @@ def make_converter(*, fast: bool = True) -> Converter:
 converter = make_converter()
 
 
+def _wire_default(obj: Any) -> Any:
+    """What orjson cannot encode itself: attrs objects nested in dicts, other iterables."""
+    if attrs.has(type(obj)):
+        return converter.unstructure(obj)
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if isinstance(obj, Iterable) and not isinstance(obj, (bytes, bytearray, memoryview)):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} cannot be sent as JSON")
+
+
 def encode_json(obj: Any) -> bytes:
-    """Serialize a wire-ready object (dicts, lists, scalars) to JSON bytes."""
-    return orjson.dumps(obj)
+    """Serialize a request body to JSON bytes.
+
+    Plain JSON types take orjson's fastest path; only a body it refuses (an attrs part
+    inside a dict, a dict with int keys such as ``logit_bias``) is encoded again with the
+    conversions.
+    """
+    try:
+        return orjson.dumps(obj)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(obj, default=_wire_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 def decode_json(raw: bytes | str) -> Any:

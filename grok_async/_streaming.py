@@ -13,7 +13,6 @@ its end just to be thrown away.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -381,8 +380,3 @@ class ChatCompletionAccumulator:
             system_fingerprint=self._fingerprint,
             citations=self._citations,
         )
-
-
-def dumps_chunk(chunk: ChatCompletionChunk) -> str:
-    """A chunk as the JSON it arrived as (for ``--json`` output)."""
-    return json.dumps(chunk.to_dict(), ensure_ascii=False)

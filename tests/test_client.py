@@ -396,3 +396,30 @@ def test_headers_in_traceback_locals_hide_the_key() -> None:
         assert "<redacted>" in text
     assert headers["Authorization"] == f"Bearer {FAKE_KEY}"  # the value itself is intact
     assert "'X-Trace': 't'" in repr(headers)
+
+
+async def test_unusual_but_reasonable_inputs_are_encoded(server: LocalServer) -> None:
+    """Message objects inside dicts, int keys in logit_bias and a dict view of tools all
+    reach the wire as JSON instead of failing in the encoder."""
+    tools = {"lookup": {"type": "function", "function": {"name": "lookup"}}}
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
+        await client.chat.completions.create(
+            model="grok-4",
+            messages=[{"role": "user", "content": [grok_async.TextPart("hi")]}],
+            logit_bias={50256: -100},
+            tools=tools.values(),
+        )
+    body = server.requests[0]["body"]
+    assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
+    assert body["logit_bias"] == {"50256": -100}
+    assert body["tools"] == [{"type": "function", "function": {"name": "lookup"}}]
+
+
+async def test_unencodable_input_is_a_clear_type_error(server: LocalServer) -> None:
+    """Something that cannot be JSON (bytes) fails before sending, naming the type."""
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
+        with pytest.raises(TypeError, match="bytes"):
+            await client.chat.completions.create(
+                model="grok-4", messages=[{"role": "user", "content": b"raw"}]
+            )
+    assert server.requests == []

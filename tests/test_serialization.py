@@ -161,3 +161,32 @@ def test_errors_name_the_path() -> None:
     with pytest.raises(GrokError, match="choices") as info:
         decode_model({"id": "x", "choices": [{"message": []}]}, ChatCompletion)
     assert "ChatCompletion" in str(info.value)
+
+
+def test_nulls_in_defaulted_fields_read_as_not_given() -> None:
+    """`null` where a field has a default but no None in its type takes the default (xAI
+    omits and nulls fields alike), on both paths."""
+    data = {
+        "id": "x",
+        "created": None,
+        "model": None,
+        "choices": [{"index": None, "message": None, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": None, "completion_tokens": 3, "total_tokens": 3},
+    }
+    for converter in (FAST, SLOW):
+        completion = converter.structure(data, ChatCompletion)
+        assert completion.created == 0
+        assert completion.model == ""
+        assert completion.choices[0].index == 0
+        assert completion.choices[0].message.content is None
+        assert completion.usage is not None and completion.usage.prompt_tokens == 0
+        assert completion.raw is data  # the wire form is kept as received
+
+
+def test_lists_are_copies_not_the_raw_json() -> None:
+    """Editing a model's list never edits the JSON kept in .raw."""
+    data = {"id": "x", "choices": [], "citations": ["https://a.test"]}
+    completion = FAST.structure(data, ChatCompletion)
+    assert completion.citations is not None
+    completion.citations.append("https://b.test")
+    assert data["citations"] == ["https://a.test"]
