@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -27,9 +29,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
+    """mypy --strict on the package and the tests."""
     session.install("mypy>=1.10", "-e", ".[test]")
-    session.run("mypy", "--strict", "grok_async", "tests/typing")
+    session.run("mypy", "--strict", "grok_async", "tests")
 
 
 @nox.session
@@ -70,3 +72,14 @@ def audit(session: nox.Session) -> None:
     """pip-audit of the runtime dependencies against PyPI's advisory data (needs pypi.org)."""
     session.install("pip-audit>=2.7", "-e", ".")
     session.run("pip-audit", "--strict", "--progress-spinner", "off", "--skip-editable")
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The fault-soak and cancellation suites at full size (GROK_SOAK_N=10000).
+
+    A GROK_SOAK_N already set wins, so CI can run the same session small.
+    """
+    session.install("-e", ".[test]")
+    size = os.environ.get("GROK_SOAK_N", "10000")
+    session.run("pytest", "-m", "soak", "-s", *session.posargs, env={"GROK_SOAK_N": size})

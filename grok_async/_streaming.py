@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
-from ._constants import DEFAULT_MAX_EVENT_SIZE
+from ._constants import DEFAULT_MAX_EVENT_SIZE, MAX_ERROR_BODY
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -47,8 +47,12 @@ T = TypeVar("T")
 _DONE = "[DONE]"
 
 
-def _error_event(payload: dict[str, Any], request_id: str | None) -> APIStatusError:
-    """The exception for a JSON ``{"error": ...}`` event sent in the middle of a stream."""
+def _error_event(payload: dict[str, Any], data: str, request_id: str | None) -> APIStatusError:
+    """The exception for a JSON ``{"error": ...}`` event sent in the middle of a stream.
+
+    The event's own text is the body (re-encoding ``payload`` could fail: orjson parses
+    deeper nesting than it writes).
+    """
     error = payload.get("error")
     status = payload.get("status")
     if isinstance(error, dict):
@@ -57,7 +61,8 @@ def _error_event(payload: dict[str, Any], request_id: str | None) -> APIStatusEr
             status = error["code"]
     if not isinstance(status, int) or not 400 <= status <= 599:
         status = 500  # the server failed after it had answered 200
-    return status_error(status, "error event in stream", orjson.dumps(payload), {}, request_id)
+    raw = data.encode("utf-8", "replace")[:MAX_ERROR_BODY]
+    return status_error(status, "error event in stream", raw, {}, request_id)
 
 
 class AsyncStream(Generic[T]):
@@ -169,7 +174,7 @@ class AsyncStream(Generic[T]):
                 )
             ) from None
         if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
-            raise self._fail(_error_event(payload, self.request_id))
+            raise self._fail(_error_event(payload, data, self.request_id))
         try:
             chunk = self._structure(payload, self._cls)
         except Exception as exc:

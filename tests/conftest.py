@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import aioresponses.core as aioresponses_core
 import orjson
@@ -20,7 +20,7 @@ FAKE_KEY = "xai-test-SECRET-key-0123456789"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def completion_body(content: str = "Hello!", **extra: Any) -> dict[str, Any]:
+def completion_body(content: str | None = "Hello!", **extra: Any) -> dict[str, Any]:
     """A minimal valid chat completion as xAI sends it."""
     body: dict[str, Any] = {
         "id": "cmpl-1",
@@ -55,7 +55,7 @@ class LocalServer:
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
-        self.peers: list[tuple[str, int]] = []
+        self.peers: list[tuple[str, int] | None] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -78,9 +78,8 @@ class LocalServer:
                 "raw": raw,
             }
         )
-        self.peers.append(
-            request.transport.get_extra_info("peername") if request.transport else None
-        )  # type: ignore[arg-type]
+        transport = request.transport
+        self.peers.append(transport.get_extra_info("peername") if transport else None)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -95,9 +94,10 @@ class LocalServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
+        # TCPSite always runs an asyncio.Server (typed as the abstract base).
+        server = cast("asyncio.Server | None", site._server)
         assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         if self._runner is not None:

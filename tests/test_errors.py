@@ -255,6 +255,6 @@ def test_exception_hierarchy_and_builtins() -> None:
     assert issubclass(grok_async.APITimeoutError, TimeoutError)
     for cls in (BadRequestError, AuthenticationError, RateLimitError, InternalServerError):
         assert issubclass(cls, APIStatusError)
-    for cls in (APIStatusError, APIResponseValidationError, grok_async.APIConnectionError):
-        assert issubclass(cls, grok_async.GrokError)
+    for base in (APIStatusError, APIResponseValidationError, grok_async.APIConnectionError):
+        assert issubclass(base, grok_async.GrokError)
     assert grok_async.RateLimitError.__module__ == "grok_async"

@@ -262,7 +262,9 @@ def test_flush_processes_final_line_but_drops_incomplete_event() -> None:
     assert decoder.feed(b"id: 1\ndata: a\n\nid: 2\nevent: x\ndata: b\nretry: 300") == [
         E(data="a", id="1")
     ]
-    assert decoder.retry is None
+    # Read into a local: mypy would otherwise keep decoder.retry narrowed to None.
+    retry_before_flush: int | None = decoder.retry
+    assert retry_before_flush is None
     assert decoder.flush() == []
     assert decoder.retry == 300
     # The decoder is ready for a new stream: BOM detection is back, the dropped block's
@@ -274,13 +276,15 @@ def test_flush_processes_final_line_but_drops_incomplete_event() -> None:
 def test_last_event_id_is_committed_at_blank_lines() -> None:
     """last_event_id changes at a blank line (dispatching or not), not at the id: line."""
     decoder = SSEDecoder()
-    assert decoder.last_event_id is None
+    # Snapshots in a list: mypy would keep decoder.last_event_id narrowed between asserts.
+    seen: list[str | None] = [decoder.last_event_id]
     decoder.feed(b"id: 1\n")
-    assert decoder.last_event_id is None
+    seen.append(decoder.last_event_id)
     decoder.feed(b"\n")
-    assert decoder.last_event_id == "1"
+    seen.append(decoder.last_event_id)
     decoder.feed(b"id: 2\ndata: x\n\n")
-    assert decoder.last_event_id == "2"
+    seen.append(decoder.last_event_id)
+    assert seen == [None, None, "1", "2"]
 
 
 def test_event_is_a_small_repr_able_value() -> None:
