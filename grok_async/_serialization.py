@@ -6,6 +6,8 @@ Rules (``make_converter`` applies all of them):
   generated functions behind a faster generated path for well-typed input (see
   ``_fastpath``), then keep the JSON object they came from in ``_raw``, so unknown fields
   are never lost. Unknown keys never raise.
+* Scalars must have their JSON type (a float field also takes an int): nothing is coerced
+  with ``str()`` or ``int()``.
 * A ``null`` in a field whose type has no ``None`` but which has a default is read as
   "not given" (the default): xAI omits and nulls fields alike.
 * ``""`` as a ``finish_reason`` next to tool calls becomes ``"tool_calls"`` (xAI sends the
@@ -123,12 +125,29 @@ def _optional_factory(conv: Converter) -> Callable[[Any], Callable[[Any, Any], A
     return factory
 
 
+def _strict(kind: type[Any], accepts: tuple[type[Any], ...]) -> Callable[[Any, Any], Any]:
+    """A hook that takes only JSON values of the right type (never ``str({...})``)."""
+
+    def structure(value: Any, _: Any) -> Any:
+        if value.__class__ in accepts:
+            return kind(value) if value.__class__ is not kind else value
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}: {value!r:.40}")
+
+    return structure
+
+
 def make_converter(*, fast: bool = True) -> Converter:
     """Build the converter with every rule in this module's docstring.
 
     ``fast=False`` leaves out the fast path (the tests compare the two).
     """
     conv = Converter()
+    # cattrs would coerce: str({"a": 1}), int(True), int("3"). A body of the wrong types is
+    # not the JSON we expect, so it fails validation instead (ints stay welcome as floats).
+    conv.register_structure_hook(str, _strict(str, (str,)))
+    conv.register_structure_hook(int, _strict(int, (int,)))
+    conv.register_structure_hook(float, _strict(float, (float, int)))
+    conv.register_structure_hook(bool, _strict(bool, (bool,)))
     conv.register_structure_hook_factory(_is_optional, _optional_factory(conv))
     conv.register_structure_hook_factory(
         lambda t: isinstance(t, type) and issubclass(t, WireModel),
@@ -204,10 +223,12 @@ def decode_model(
     status_code: int | None = None,
     request_id: str | None = None,
     raw: bytes | str | None = None,
+    using: Converter | None = None,
 ) -> T:
-    """Structure parsed JSON into ``cls`` or raise :class:`APIResponseValidationError`."""
+    """Structure parsed JSON into ``cls`` (with ``using``, default the module's converter)
+    or raise :class:`APIResponseValidationError`."""
     try:
-        return converter.structure(data, cls)
+        return (using or converter).structure(data, cls)
     except (BaseValidationError, TypeError, ValueError, AttributeError, KeyError) as exc:
         raw = raw[:2048] if raw is not None else None
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw

@@ -146,14 +146,27 @@ def test_fast_path_agrees_with_cattrs_on_completions(data: dict[str, Any]) -> No
     "data",
     [
         pytest.param({"id": "x", "choices": [{"message": {"content": 5}}]}, id="int-content"),
+        pytest.param(
+            {"id": "x", "choices": [{"message": {"content": {"a": 1}}}]}, id="object-content"
+        ),
         pytest.param({"id": "x", "choices": [], "created": "12"}, id="numeric-string"),
-        pytest.param({"id": "x", "choices": [], "usage": {"total_tokens": 2.0}}, id="float-int"),
+        pytest.param({"id": "x", "choices": [], "created": True}, id="bool-as-int"),
+        pytest.param({"id": "x", "choices": [], "usage": {"total_tokens": 2.5}}, id="float-int"),
     ],
 )
-def test_unusual_types_are_converted_like_cattrs(data: dict[str, Any]) -> None:
-    """Values cattrs converts (5 -> "5", "12" -> 12) are converted the same way."""
-    fast, slow = FAST.structure(data, ChatCompletion), SLOW.structure(data, ChatCompletion)
-    assert fast == slow
+def test_values_of_the_wrong_type_are_refused(data: dict[str, Any]) -> None:
+    """Nothing is coerced: a value of the wrong JSON type is a validation error on both
+    paths (not str({...}) or int(True))."""
+    for converter in (FAST, SLOW):
+        with pytest.raises(GrokError, match="expected"):
+            decode_model(data, ChatCompletion, using=converter)
+
+
+def test_ints_are_welcome_where_floats_are_expected() -> None:
+    """JSON has one number type: an int in a float field is taken as a float."""
+    from grok_async._serialization import converter
+
+    assert converter.structure(3, float) == 3.0
 
 
 def test_errors_name_the_path() -> None:
