@@ -183,13 +183,13 @@ class AsyncGrok:
         if max_connections < 1:
             raise ValueError("max_connections must be >= 1")
         self._api_key = api_key
-        self.base_url = _checked_base_url(
+        self._base_url = _checked_base_url(
             base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         )
-        self.timeout = timeout
+        self._timeout = timeout
         self.max_retries = max_retries
         self.max_connections = max_connections
-        self.default_headers = _check_headers(default_headers or {})
+        self._default_headers = _check_headers(default_headers or {})
         self.max_response_size = max_response_size
         self.max_event_size = max_event_size
         self._transport = Transport(max_connections=max_connections, session=session)
@@ -213,12 +213,12 @@ class AsyncGrok:
                 "Authorization": f"Bearer {self._api_key}",
                 "Content-Type": "application/json",
                 "User-Agent": user_agent(),
-                **self.default_headers,
+                **self._default_headers,
             }
         )
         self._timeouts = (
-            self._client_timeout(self.timeout, stream=False),
-            self._client_timeout(self.timeout, stream=True),
+            self._client_timeout(self._timeout, stream=False),
+            self._client_timeout(self._timeout, stream=True),
         )
         self._urls: dict[str, str] = {}
         self.chat = Chat(self)
@@ -229,6 +229,24 @@ class AsyncGrok:
         return client_timeout(t.connect, t.read, t.total)
 
     # -- configuration ------------------------------------------------------------------------
+
+    # Read-only: every request is built from values derived once in _configure, so an
+    # assignment would silently do nothing. with_options() makes a changed copy.
+
+    @property
+    def base_url(self) -> str:
+        """The API root, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def timeout(self) -> TimeoutTypes:
+        """The default timeout of calls (a :class:`Timeout`, seconds, or None)."""
+        return self._timeout
+
+    @property
+    def default_headers(self) -> Mapping[str, str]:
+        """Headers sent with every request, besides the client's own."""
+        return self._default_headers
 
     @property
     def api_key(self) -> str:
@@ -255,13 +273,13 @@ class AsyncGrok:
             check_header("Authorization", api_key)
             copy._api_key = api_key
         if base_url is not None:
-            copy.base_url = _checked_base_url(base_url)
+            copy._base_url = _checked_base_url(base_url)
         if not isinstance(timeout, NotGiven):
-            copy.timeout = timeout
+            copy._timeout = timeout
         if max_retries is not None:
             copy.max_retries = max_retries
         if default_headers is not None:
-            copy.default_headers = {**self.default_headers, **_check_headers(default_headers)}
+            copy._default_headers = {**self._default_headers, **_check_headers(default_headers)}
         if max_response_size is not None:
             copy.max_response_size = max_response_size
         copy._owns_transport = False
@@ -308,7 +326,7 @@ class AsyncGrok:
     def _url(self, path: str) -> str:
         url = self._urls.get(path)
         if url is None:
-            url = self._urls[path] = self.base_url + path
+            url = self._urls[path] = self._base_url + path
         return url
 
     def _call_headers(self, extra_headers: Mapping[str, str] | None) -> Mapping[str, str]:

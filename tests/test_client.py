@@ -423,3 +423,15 @@ async def test_unencodable_input_is_a_clear_type_error(server: LocalServer) -> N
                 model="grok-4", messages=[{"role": "user", "content": b"raw"}]
             )
     assert server.requests == []
+
+
+def test_settings_are_read_only_and_with_options_changes_them() -> None:
+    """Assigning a setting would silently do nothing (requests use values derived once), so
+    it raises; with_options() returns a changed copy instead."""
+    client = AsyncGrok(FAKE_KEY, base_url="https://api.example.test/v1", timeout=5)
+    for name, value in (("timeout", 1), ("base_url", "https://x.test"), ("default_headers", {})):
+        with pytest.raises(AttributeError):
+            setattr(client, name, value)
+    copy = client.with_options(timeout=1, base_url="https://x.test/v1")
+    assert (copy.timeout, copy.base_url) == (1, "https://x.test/v1")
+    assert (client.timeout, client.base_url) == (5, "https://api.example.test/v1")
