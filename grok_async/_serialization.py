@@ -24,7 +24,7 @@ Rules (``make_converter`` applies all of them):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -39,7 +39,7 @@ from ._fastpath import make_fast_structure, unwrap_optional
 from .types._base import WireModel
 from .types.chat import Choice
 
-__all__ = ["converter", "decode_json", "decode_model", "encode_json", "make_converter", "to_wire"]
+__all__ = ["converter", "decode_json", "decode_model", "encode_json", "make_converter"]
 
 T = TypeVar("T")
 
@@ -172,11 +172,11 @@ def _wire_default(obj: Any) -> Any:
 
 
 def encode_json(obj: Any) -> bytes:
-    """Serialize a request body to JSON bytes.
+    """Serialize a request body to JSON bytes: the one place request values are converted.
 
-    Plain JSON types take orjson's fastest path; only a body it refuses (an attrs part
-    inside a dict, a dict with int keys such as ``logit_bias``) is encoded again with the
-    conversions.
+    Plain JSON types take orjson's fastest path; only a body it refuses (message objects
+    anywhere in it, a generator of tools, a dict with int keys such as ``logit_bias``) is
+    encoded again with the conversions.
     """
     try:
         return orjson.dumps(obj)
@@ -187,26 +187,6 @@ def encode_json(obj: Any) -> bytes:
 def decode_json(raw: bytes | str) -> Any:
     """Parse JSON; raises ``orjson.JSONDecodeError`` (a ``ValueError``)."""
     return orjson.loads(raw)
-
-
-def to_wire(value: Any) -> Any:
-    """A request value as JSON-ready data: attrs objects unstructured, others unchanged.
-
-    Plain dicts (the common case) are passed through untouched, so the hot path costs
-    one type check per message.
-    """
-    cls = value.__class__
-    if cls is str or cls is int or cls is float or cls is bool or cls is dict:
-        return value  # the common case, decided without isinstance
-    if isinstance(value, Iterator):  # a generator of tools or messages
-        value = list(value)
-    if isinstance(value, (list, tuple)):
-        if all(isinstance(item, (dict, str, int, float)) for item in value):
-            return value
-        return [to_wire(item) for item in value]
-    if attrs.has(type(value)):
-        return converter.unstructure(value)
-    return value
 
 
 def describe_structure_error(exc: Exception) -> str:

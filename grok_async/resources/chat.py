@@ -20,7 +20,7 @@ from .._errors import APIResponseValidationError
 from .._fanout import FanOutStats, Progress, iter_many, run_many
 from .._ratecontrol import AdaptiveLimiter
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._serialization import decode_json, decode_model, encode_json, to_wire
+from .._serialization import decode_json, decode_model, encode_json
 from .._streaming import AsyncStream, ChatCompletionStreamManager
 from .._timeout import TimeoutTypes
 from ..types.chat import ChatCompletion, ChatCompletionChunk
@@ -71,13 +71,13 @@ def _body(
     """The JSON request body: unset (None) parameters are left out, never sent as null."""
     body: dict[str, Any] = {
         "model": model,
-        "messages": to_wire(messages if isinstance(messages, list) else list(messages)),
+        "messages": messages if isinstance(messages, list) else list(messages),
     }
     if stream:
         body["stream"] = True
     for name, value in params.items():
         if value is not None:
-            body[name] = to_wire(value)
+            body[name] = value  # attrs objects and iterables: encode_json converts them
     if extra_body:
         body.update(extra_body)
     return encode_json(body)
