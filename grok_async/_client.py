@@ -44,6 +44,8 @@ __all__ = ["AsyncGrok"]
 logger = logging.getLogger("grok_async")
 
 T = TypeVar("T")
+# One attempt: (method, url, headers, body, timeout) -> the response.
+_Attempt = Callable[[str, str, Mapping[str, str], bytes | None, Any], Awaitable[HTTPResponse]]
 
 
 def check_header(name: str, value: str) -> None:
@@ -357,8 +359,7 @@ class AsyncGrok:
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=False)
-        # Unpaced calls go straight to _read_once: one coroutine layer fewer per call.
-        send = self._read_once if self._limiter is None else self._send_paced
+        send = self._pace(self._read_once)
         try:
             return await send(method, url, headers, body, client_timeout)
         except GrokError as exc:
@@ -387,12 +388,14 @@ class AsyncGrok:
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=True)
+        # A stream holds its fan-out slot until its headers arrive, not for its whole body.
+        send = self._pace(self._open_once)
         try:
-            return await self._open_paced(method, url, headers, body, client_timeout)
+            return await send(method, url, headers, body, client_timeout)
         except GrokError as exc:
             return await self._retry(
                 exc,
-                lambda: self._open_paced(method, url, headers, body, client_timeout),
+                lambda: send(method, url, headers, body, client_timeout),
                 max_retries,
                 f"{method} {path}",
             )
@@ -419,16 +422,6 @@ class AsyncGrok:
             rate_limit_retries=self._rate_limit_retries,
         )
 
-    async def _open_paced(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
-    ) -> HTTPResponse:
-        # A stream holds its fan-out slot until its headers arrive, not for its whole body.
-        if self._limiter is not None:
-            return await self._paced(
-                self._limiter, self._open_once(method, url, headers, body, timeout)
-            )
-        return await self._open_once(method, url, headers, body, timeout)
-
     async def _open_once(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
     ) -> HTTPResponse:
@@ -450,13 +443,19 @@ class AsyncGrok:
             )
         return response
 
-    async def _send_paced(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
-    ) -> HTTPResponse:
-        assert self._limiter is not None
-        return await self._paced(
-            self._limiter, self._read_once(method, url, headers, body, timeout)
-        )
+    def _pace(self, once: _Attempt) -> _Attempt:
+        """``once`` itself, or for a fan-out's copy, ``once`` run inside its limiter.
+
+        Unpaced calls get the bare method: no extra coroutine layer on the common path.
+        """
+        limiter = self._limiter
+        if limiter is None:
+            return once
+
+        def paced(*args: Any) -> Awaitable[HTTPResponse]:
+            return self._paced(limiter, once(*args))
+
+        return paced
 
     @staticmethod
     async def _paced(limiter: AdaptiveLimiter, attempt: Awaitable[T]) -> T:
