@@ -169,13 +169,10 @@ class RawAiohttpLines(RawAiohttp):
         raise RuntimeError("stream ended before [DONE]")
 
 
-class Grok(BenchClient):
-    async def open(self) -> None:
-        from grok_async import AsyncGrok
+class _ChatClient(BenchClient):
+    """grok_async and AsyncOpenAI share the call shape: ``client.chat.completions.create``."""
 
-        self.client = AsyncGrok(
-            api_key=API_KEY, base_url=self.base_url, max_connections=self.concurrency
-        )
+    client: Any
 
     async def complete(self) -> int:
         r = await self.client.chat.completions.create(model=MODEL, messages=MESSAGES, **PARAMS)
@@ -199,7 +196,16 @@ class Grok(BenchClient):
         await self.client.close()
 
 
-class OpenAI(BenchClient):
+class Grok(_ChatClient):
+    async def open(self) -> None:
+        from grok_async import AsyncGrok
+
+        self.client = AsyncGrok(
+            api_key=API_KEY, base_url=self.base_url, max_connections=self.concurrency
+        )
+
+
+class OpenAI(_ChatClient):
     transport = "httpx"
 
     async def open(self) -> None:
@@ -215,27 +221,6 @@ class OpenAI(BenchClient):
         self.client = openai.AsyncOpenAI(
             api_key=API_KEY, base_url=self.base_url, max_retries=2, http_client=http_client
         )
-
-    async def complete(self) -> int:
-        r = await self.client.chat.completions.create(model=MODEL, messages=MESSAGES, **PARAMS)
-        if not r.choices[0].message.content:
-            raise RuntimeError("empty content")
-        return 1
-
-    async def stream(self) -> int:
-        chunks = 0
-        stream = await self.client.chat.completions.create(
-            model=MODEL, messages=MESSAGES, stream=True, **PARAMS
-        )
-        async with stream:
-            async for chunk in stream:
-                if chunk.choices:
-                    _ = chunk.choices[0].delta.content
-                chunks += 1
-        return chunks
-
-    async def close(self) -> None:
-        await self.client.close()
 
 
 class OpenAIAiohttp(OpenAI):
