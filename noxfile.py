@@ -13,9 +13,10 @@ nox.options.reuse_existing_virtualenvs = True
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite with branch coverage (soak runs excluded: ``nox -s soak``)."""
+    """The whole test suite with branch coverage (soak runs excluded: ``nox -s soak``;
+    Ray runs excluded: ``nox -s scale``)."""
     session.install("-e", ".[test]")
-    session.run("coverage", "run", "-m", "pytest", "-m", "not soak", *session.posargs)
+    session.run("coverage", "run", "-m", "pytest", "-m", "not soak and not ray", *session.posargs)
     session.run("coverage", "report", "--fail-under=85")
 
 
@@ -39,6 +40,10 @@ def bench(session: nox.Session) -> None:
     """The benchmark suite against a local server in a separate process (slow)."""
     session.install("-e", ".", "openai>=1.40", "aiohttp", "psutil")
     session.run("python", "benchmarks/run_all.py", *session.posargs)
+    if "--quick" in session.posargs:
+        # Small runs of the stand-alone benchmarks, so they cannot rot either.
+        session.run("python", "benchmarks/bench_million.py", "--n", "20000")
+        session.run("python", "benchmarks/bench_observability.py", "--quick")
 
 
 @nox.session
@@ -72,6 +77,20 @@ def audit(session: nox.Session) -> None:
     """pip-audit of the runtime dependencies against PyPI's advisory data (needs pypi.org)."""
     session.install("pip-audit>=2.7", "-e", ".")
     session.run("pip-audit", "--strict", "--progress-spinner", "off", "--skip-editable")
+
+
+@nox.session
+def scale(session: nox.Session) -> None:
+    """Scaling out: the Redis rate limiter against a real redis-server, Ray Data on a local
+    Ray instance, and a quick run of the Ray benchmark.
+
+    redis-server comes from the PATH or ``REDIS_SERVER`` (Debian: ``apt-get install
+    redis-server``); without one the Redis tests skip.
+    """
+    session.install("-e", ".[test,ray,redis]")
+    session.run("pytest", "tests/test_redis_limiter.py", *session.posargs)
+    session.run("pytest", "-m", "ray", "tests/test_ray.py", *session.posargs)
+    session.run("python", "benchmarks/bench_ray.py", "--quick")
 
 
 @nox.session

@@ -51,19 +51,25 @@ class _Bucket:
 
 
 class RateBudget:
-    """Requests and tokens per minute for one client family (thread-unsafe, loop-agnostic)."""
+    """Requests and tokens per minute for one client family (thread-unsafe, loop-agnostic).
+
+    A :class:`~grok_async.RateLimiter`: pass one as ``rate_limit=`` to a fan-out to give it
+    a budget of its own (:class:`~grok_async.RedisRateLimiter` shares one between processes).
+    """
 
     def __init__(
         self, *, requests_per_minute: float | None = None, tokens_per_minute: float | None = None
     ) -> None:
         self.requests = _Bucket(requests_per_minute) if requests_per_minute else None
         self.tokens = _Bucket(tokens_per_minute) if tokens_per_minute else None
+        # Until when the server asked everyone to wait (a 429's Retry-After), monotonic.
+        self._pause_until = 0.0
 
     async def acquire(self, tokens: int) -> None:
         """Wait until one request and ``tokens`` tokens fit the budgets, then draw them."""
         while True:
             now = time.monotonic()
-            wait = 0.0
+            wait = self._pause_until - now
             for bucket, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
                 if bucket is not None:
                     bucket.refill(now)
@@ -80,3 +86,7 @@ class RateBudget:
         """Correct the token budget once a request's real usage is known."""
         if self.tokens is not None:
             self.tokens.balance -= actual - estimated
+
+    async def pause(self, seconds: float) -> None:
+        """Make every later :meth:`acquire` wait ``seconds`` (a server's Retry-After)."""
+        self._pause_until = max(self._pause_until, time.monotonic() + seconds)

@@ -12,8 +12,10 @@ import logging
 import os
 import urllib.parse
 import warnings
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._budget import RateBudget
 from ._constants import (
@@ -28,6 +30,7 @@ from ._constants import (
     MAX_ERROR_BODY,
 )
 from ._errors import GrokError, status_error
+from ._observe import Call, Hooks, PoolStats, Timings, make_observer
 from ._ratecontrol import AdaptiveLimiter
 from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
@@ -37,15 +40,26 @@ from ._transport import HTTPResponse, Transport, client_timeout, user_agent
 if TYPE_CHECKING:
     import aiohttp
 
+    from ._ratelimit import RateLimiter
     from .resources.chat import Chat
+    from .resources.images import Images
+    from .resources.models import ImageGenerationModels, LanguageModels, Models
+    from .resources.responses import Responses
+    from .types.api_key import APIKeyInfo
+    from .types.tokenizer import TokenizeResult
 
 __all__ = ["AsyncGrok"]
 
 logger = logging.getLogger("grok_async")
 
 T = TypeVar("T")
-# One attempt: (method, url, headers, body, timeout) -> the response.
-_Attempt = Callable[[str, str, Mapping[str, str], bytes | None, Any], Awaitable[HTTPResponse]]
+# One attempt: (call, method, url, headers, body, timeout) -> the response.
+_Attempt = Callable[[Call, str, str, Mapping[str, str], bytes | None, Any], Awaitable[HTTPResponse]]
+
+# Past this many live clients in one process, creating another one logs a warning: each
+# has its own pools, so a client per request (a common mistake in web apps) throws away
+# keep-alive connections and can exhaust sockets.
+MANY_CLIENTS = 32
 
 
 def check_header(name: str, value: str) -> None:
@@ -150,12 +164,20 @@ class AsyncGrok:
             client and its copies, to stay under a team's limit without 429s.
         tokens_per_minute: likewise for tokens (estimated from the request, corrected from
             ``usage``).
+        hooks: a :class:`Hooks` of callbacks run per attempt, retry, error and stream end.
+        tracing: ``True`` for an OpenTelemetry span per call from the global tracer provider,
+            or a ``TracerProvider`` to use (needs the ``otel`` extra).
 
     Raises:
         GrokError: no API key, or a header value with CR/LF.
     """
 
     chat: Chat
+    responses: Responses
+    models: Models
+    language_models: LanguageModels
+    image_generation_models: ImageGenerationModels
+    images: Images
 
     def __init__(
         self,
@@ -171,6 +193,8 @@ class AsyncGrok:
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         requests_per_minute: float | None = None,
         tokens_per_minute: float | None = None,
+        hooks: Hooks | None = None,
+        tracing: bool | object = False,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV)
@@ -198,17 +222,24 @@ class AsyncGrok:
         self._owns_transport = True
         self._limiter: AdaptiveLimiter | None = None
         # Shared with every with_options() copy: one budget per client family.
-        self._budget = (
+        self._budget: RateLimiter | None = (
             RateBudget(requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute)
             if requests_per_minute or tokens_per_minute
             else None
         )
         self._rate_limit_retries = 0
+        self._tracing = tracing
+        # None unless hooks or tracing were asked for: then each attempt checks one field.
+        self._observer = make_observer(hooks, tracing)
+        _count_client(self)
         self._configure()
 
     def _configure(self) -> None:
         """Derive everything a request needs once, so no call rebuilds it."""
         from .resources.chat import Chat
+        from .resources.images import Images
+        from .resources.models import ImageGenerationModels, LanguageModels, Models
+        from .resources.responses import Responses
 
         self._headers = RedactedHeaders(
             {
@@ -224,6 +255,11 @@ class AsyncGrok:
         )
         self._urls: dict[str, str] = {}
         self.chat = Chat(self)
+        self.responses = Responses(self)
+        self.models = Models(self)
+        self.language_models = LanguageModels(self)
+        self.image_generation_models = ImageGenerationModels(self)
+        self.images = Images(self)
 
     @staticmethod
     def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Any:
@@ -264,10 +300,12 @@ class AsyncGrok:
         max_retries: int | None = None,
         default_headers: Mapping[str, str] | None = None,
         max_response_size: int | None = None,
+        hooks: Hooks | None = None,
     ) -> AsyncGrok:
         """A copy with some settings changed that shares this client's connection pools.
 
-        Closing the copy does nothing; the pools close with the original client.
+        Closing the copy does nothing; the pools close with the original client. ``hooks``
+        replaces the hooks (tracing stays as it is).
         """
         copy = object.__new__(AsyncGrok)
         copy.__dict__.update(self.__dict__)
@@ -284,6 +322,8 @@ class AsyncGrok:
             copy._default_headers = {**self._default_headers, **_check_headers(default_headers)}
         if max_response_size is not None:
             copy.max_response_size = max_response_size
+        if hooks is not None:
+            copy._observer = make_observer(hooks, self._tracing)
         copy._owns_transport = False
         copy._configure()
         return copy
@@ -323,6 +363,62 @@ class AsyncGrok:
         """Whether ``close()`` was called; a closed client refuses new requests."""
         return self._transport.closed
 
+    def pool_stats(self) -> PoolStats:
+        """The connection pool of the running event loop: in use, idle, limit, waiting.
+
+        With your own ``session=``, the numbers are that session's connector's (which
+        other code may share). Call it from inside the loop whose pool you want.
+        """
+        return self._transport.pool_stats()
+
+    # -- small endpoints (the logic lives in resources/) ---------------------------------------
+
+    async def tokenize(
+        self,
+        *,
+        text: str,
+        model: str,
+        user: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> TokenizeResult:
+        """Split ``text`` into ``model``'s tokens (``POST /v1/tokenize-text``).
+
+        ``result.ids`` are the token ids, ``result.strings`` their text, ``len(result)``
+        the count. Raises :class:`NotFoundError` for an unknown model.
+        """
+        from .resources.tokenizer import tokenize
+
+        return await tokenize(
+            self,
+            text=text,
+            model=model,
+            user=user,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    async def api_key_info(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> APIKeyInfo:
+        """Describe the API key in use: name, team, ACLs, blocked flags (``GET /v1/api-key``).
+
+        The answer carries only a redacted form of the key, never the secret.
+        """
+        from .resources.api_key import api_key_info
+
+        return await api_key_info(
+            self, extra_headers=extra_headers, timeout=timeout, max_retries=max_retries
+        )
+
     # -- requests ------------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
@@ -341,6 +437,34 @@ class AsyncGrok:
             return self._timeouts[stream]
         return self._client_timeout(timeout, stream=stream)
 
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutTypes | NotGiven = ...,
+        max_retries: int | None = ...,
+        model: str | None = ...,
+        decode: None = ...,
+    ) -> HTTPResponse: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutTypes | NotGiven = ...,
+        max_retries: int | None = ...,
+        model: str | None = ...,
+        decode: Callable[[HTTPResponse], T],
+    ) -> T: ...
+
     async def request(
         self,
         method: str,
@@ -350,26 +474,65 @@ class AsyncGrok:
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
-    ) -> HTTPResponse:
+        model: str | None = None,
+        decode: Callable[[HTTPResponse], Any] | None = None,
+    ) -> Any:
         """Send a request with retries and return the 2xx response, its ``body`` read.
+
+        With ``decode``, return ``decode(response)`` instead: a decoding failure then
+        counts as the call's failure for hooks and tracing. ``response.timings`` is set
+        before ``decode`` runs. ``model`` names the call's model for hooks and spans.
 
         Raises the :class:`APIStatusError` subclass of a 4xx/5xx status, or
         :class:`APIConnectionError` / :class:`APITimeoutError`.
         """
+        call = Call(method, path, model, self._observer)
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=False)
         send = self._pace(self._read_once)
-        try:
-            return await send(method, url, headers, body, client_timeout)
-        except GrokError as exc:
-            # Only a failure builds the retry machinery: the success path stays one call.
-            return await self._retry(
-                exc,
-                lambda: send(method, url, headers, body, client_timeout),
-                max_retries,
-                f"{method} {path}",
+        observer = call.observer
+        if observer is None:
+            try:
+                response = await send(call, method, url, headers, body, client_timeout)
+            except GrokError as exc:
+                # Only a failure builds the retry machinery: the success path stays one call.
+                response = await self._retry(
+                    call,
+                    exc,
+                    lambda: send(call, method, url, headers, body, client_timeout),
+                    max_retries,
+                )
+            response.timings = Timings(
+                attempts=call.attempts,
+                total=perf_counter() - call.started,
+                pool_wait=call.pool_wait,
+                time_to_headers=response.time_to_headers,
             )
+            return response if decode is None else decode(response)
+        observer.begin(call)
+        try:
+            try:
+                response = await send(call, method, url, headers, body, client_timeout)
+            except GrokError as exc:
+                response = await self._retry(
+                    call,
+                    exc,
+                    lambda: send(call, method, url, headers, body, client_timeout),
+                    max_retries,
+                )
+            response.timings = Timings(
+                attempts=call.attempts,
+                total=perf_counter() - call.started,
+                pool_wait=call.pool_wait,
+                time_to_headers=response.time_to_headers,
+            )
+            result = response if decode is None else decode(response)
+        except BaseException as exc:
+            await observer.failed(call, exc)
+            raise
+        observer.succeeded(call, result)
+        return result
 
     async def open_stream(
         self,
@@ -380,32 +543,51 @@ class AsyncGrok:
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
+        model: str | None = None,
     ) -> HTTPResponse:
         """Like :meth:`request`, but return once the headers of a 2xx response arrived.
 
-        Retries happen only here, before the first byte of the body was handed out.
+        Retries happen only here, before the first byte of the body was handed out. The
+        response's ``call`` goes to the stream, which reports its end to hooks and spans.
         """
+        call = Call(method, path, model, self._observer)
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=True)
         # A stream holds its fan-out slot until its headers arrive, not for its whole body.
         send = self._pace(self._open_once)
+        observer = call.observer
+        if observer is not None:
+            observer.begin(call)
         try:
-            return await send(method, url, headers, body, client_timeout)
-        except GrokError as exc:
-            return await self._retry(
-                exc,
-                lambda: send(method, url, headers, body, client_timeout),
-                max_retries,
-                f"{method} {path}",
-            )
+            try:
+                response = await send(call, method, url, headers, body, client_timeout)
+            except GrokError as exc:
+                response = await self._retry(
+                    call,
+                    exc,
+                    lambda: send(call, method, url, headers, body, client_timeout),
+                    max_retries,
+                )
+        except BaseException as exc:
+            if observer is not None:
+                await observer.failed(call, exc)
+            raise
+        response.timings = Timings(
+            attempts=call.attempts,
+            total=perf_counter() - call.started,
+            pool_wait=call.pool_wait,
+            time_to_headers=response.time_to_headers,
+        )
+        response.call = call
+        return response
 
     async def _retry(
         self,
+        call: Call,
         error: GrokError,
         attempt: Callable[[], Awaitable[T]],
         max_retries: int | None,
-        label: str,
     ) -> T:
         """After a failed first attempt: re-raise ``error``, or retry if it is retryable."""
         if self._transport.closed or not is_retryable(error):
@@ -414,23 +596,53 @@ class AsyncGrok:
         # Under fan-out a rate limit is retried whatever max_retries says (see _retry._stop).
         if retries <= 0 and not (self._rate_limit_retries and is_rate_limit(error)):
             raise error
+        observer = call.observer
         return await retry_after_failure(
             attempt,
             error,
             max_retries=retries,
-            label=label,
+            label=f"{call.method} {call.path}",
             rate_limit_retries=self._rate_limit_retries,
+            on_retry=(
+                None if observer is None else lambda exc, wait: observer.retry(call, exc, wait)
+            ),
         )
 
     async def _open_once(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
+        self,
+        call: Call,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: Any,
     ) -> HTTPResponse:
-        response = await self._transport.send(
-            method, url, headers=headers, body=body, timeout=timeout
-        )
+        call.attempts += 1
+        observer = call.observer
+        if observer is None:
+            response = await self._transport.send(
+                method, url, headers=headers, body=body, timeout=timeout, call=call
+            )
+        else:
+            await observer.attempt(call)
+            waited = call.pool_wait
+            response = await self._transport.send(
+                method, url, headers=headers, body=body, timeout=timeout, call=call
+            )
+            try:
+                await observer.response(call, response, call.pool_wait - waited)
+            except BaseException:
+                response.close()  # cancelled inside a hook: the connection must not leak
+                raise
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s %s -> %d (request id %s)", method, url, response.status, response.request_id
+                "%s %s -> %d in %.3f s (attempt %d, request id %s)",
+                method,
+                call.path,
+                response.status,
+                response.time_to_headers,
+                call.attempts,
+                response.request_id,
             )
         if response.status >= 400:
             raw = await response.read(self.max_response_size)
@@ -475,8 +687,36 @@ class AsyncGrok:
         return result
 
     async def _read_once(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: Any
+        self,
+        call: Call,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: Any,
     ) -> HTTPResponse:
-        response = await self._open_once(method, url, headers, body, timeout)
+        response = await self._open_once(call, method, url, headers, body, timeout)
         response.body = await response.read(self.max_response_size)
         return response
+
+
+_live_clients = 0
+
+
+def _count_client(client: AsyncGrok) -> None:
+    """Count live clients; warn (once per crossing) when there are many."""
+    global _live_clients
+    _live_clients += 1
+    weakref.finalize(client, _forget_client)
+    if _live_clients == MANY_CLIENTS:
+        logger.warning(
+            "%d AsyncGrok clients are alive in this process. Each has its own connection "
+            "pool: create one client per process and share it (with_options() makes "
+            "variants that share the pool).",
+            _live_clients,
+        )
+
+
+def _forget_client() -> None:
+    global _live_clients
+    _live_clients -= 1

@@ -4,6 +4,11 @@
     ├── APIConnectionError           network failure, reset, refused, DNS
     │   └── APITimeoutError          (also a builtin TimeoutError)
     ├── APIResponseValidationError   body not the JSON we expect
+    │   └── StructuredOutputError    parse(): the reply does not fit the class (_parsing)
+    ├── ResponseFailedError          a streamed Responses-API response failed
+    ├── ToolArgumentsError           run_tools(): the model's arguments do not fit (_tools)
+    ├── MaxToolRoundsError           run_tools(): still calling tools after max_rounds
+    ├── RateLimiterError             a shared (Redis) rate limiter is unreachable
     └── APIStatusError               .status_code .message .body .headers .request_id
         ├── BadRequestError            400
         ├── AuthenticationError        401, and 400 "Incorrect API key"
@@ -14,6 +19,7 @@
         ├── RateLimitError             429
         └── InternalServerError        >= 500
 
+The first five outside the HTTP branches live next to the feature that raises them.
 ``status_error()`` is the one place a status code and body become an exception.
 """
 

@@ -20,6 +20,7 @@ import asyncio
 import collections
 import contextvars
 import time
+from collections.abc import Callable
 
 from ._errors import APIStatusError
 from ._retry import is_rate_limit, retry_after_header
@@ -56,6 +57,9 @@ class AdaptiveLimiter:
         self._interval = 0.0
         self._last_start = 0.0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        #: Called with the seconds of each server pause that extends the current one, so
+        #: a shared rate limiter can hold back other processes too (see ``rate_limit=``).
+        self.on_pause: Callable[[float], object] | None = None
 
     async def acquire(self) -> float:
         """Wait for a slot (and any shared pause); returns the attempt's start time.
@@ -118,7 +122,11 @@ class AdaptiveLimiter:
             self.rate_limited += 1
             asked = retry_after_header(error.headers)
             if asked:
-                self._pause_until = max(self._pause_until, time.monotonic() + asked)
+                until = time.monotonic() + asked
+                if until > self._pause_until:
+                    self._pause_until = until
+                    if self.on_pause is not None:
+                        self.on_pause(asked)
             # The wait the server asked for, spread over the slots we keep: one start per
             # hint when we are down to one slot (a rate limit), less when several in-flight
             # requests are welcome (a concurrency limit).

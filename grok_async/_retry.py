@@ -4,7 +4,9 @@ Policy: connection errors, timeouts, 408, 409, 429 and 5xx are retried; other 4x
 cancellation and anything raised after a stream delivered data are not. The wait honours
 ``retry-after-ms`` and ``Retry-After`` (seconds or an HTTP date) up to ``MAX_RETRY_AFTER``;
 otherwise it is exponential backoff from ``INITIAL_RETRY_DELAY`` to ``MAX_RETRY_DELAY``
-with full jitter, so many clients retrying together spread out instead of stampeding.
+with "equal" jitter (between half the ceiling and the ceiling): many clients retrying
+together spread out instead of stampeding, and none comes back at once (full jitter's
+zero-length waits would hit a struggling server again immediately).
 
 The success path never enters tenacity (it is not even imported until a first attempt
 fails): :func:`retry_after_failure` is called only then, which keeps the common case as
@@ -40,12 +42,23 @@ logger = logging.getLogger("grok_async")
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
 
+# xAI answers an exhausted prepaid balance with 429 too ("You ran out of credits."):
+# waiting does not heal that, so it is not retried, and a fan-out does not pace on it.
+_NO_CREDIT_WORDS = ("out of credits", "insufficient credits", "spending limit")
+
+
+def _out_of_credits(exc: APIStatusError) -> bool:
+    message = exc.message.lower()
+    return any(words in message for words in _NO_CREDIT_WORDS)
+
 
 def is_retryable(exc: BaseException) -> bool:
     """Whether a failed attempt may be repeated."""
     if isinstance(exc, APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, APIStatusError):
+        if exc.status_code == 429:
+            return not _out_of_credits(exc)
         return exc.status_code in _RETRYABLE_STATUS or exc.status_code >= 500
     return False
 
@@ -55,7 +68,7 @@ def is_rate_limit(exc: BaseException | None) -> bool:
     if not isinstance(exc, APIStatusError):
         return False
     if exc.status_code == 429:
-        return True
+        return not _out_of_credits(exc)
     return exc.status_code == 503 and retry_after_header(exc.headers) is not None
 
 
@@ -86,9 +99,9 @@ def retry_after_header(headers: Mapping[str, str], *, now: float | None = None) 
 
 
 def backoff_delay(retry_number: int) -> float:
-    """Full-jitter exponential backoff for the n-th retry (1-based)."""
+    """Exponential backoff with equal jitter for the n-th retry (1-based)."""
     ceiling = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2 ** (retry_number - 1))
-    return random.uniform(0.0, ceiling)
+    return random.uniform(ceiling / 2, ceiling)
 
 
 def wait_for(exc: BaseException | None, retry_number: int) -> float:
@@ -111,8 +124,10 @@ def _describe(exc: BaseException | None) -> str:
     return type(exc).__name__ if exc is not None else "an error"
 
 
-def _log_retry(label: str) -> Callable[[_t.RetryCallState], None]:
-    def log(state: _t.RetryCallState) -> None:
+def _log_retry(
+    label: str, on_retry: Callable[[BaseException, float], Awaitable[None]] | None
+) -> Callable[[_t.RetryCallState], Awaitable[None]]:
+    async def log(state: _t.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
         wait = state.next_action.sleep if state.next_action is not None else 0.0
         # Never the key or message contents: the status, the numbers and the request id.
@@ -124,6 +139,8 @@ def _log_retry(label: str) -> Callable[[_t.RetryCallState], None]:
             getattr(exc, "request_id", None),
             wait,
         )
+        if on_retry is not None and exc is not None:
+            await on_retry(exc, wait)
 
     return log
 
@@ -154,12 +171,13 @@ async def retry_after_failure(
     max_retries: int,
     label: str,
     rate_limit_retries: int = 0,
+    on_retry: Callable[[BaseException, float], Awaitable[None]] | None = None,
 ) -> T:
     """Retry ``attempt`` after its first call failed with ``first_error``.
 
     Up to ``max_retries`` more attempts are made (plus up to ``rate_limit_retries`` that
     answered a rate limit); the last error is re-raised as it is (never a
-    ``tenacity.RetryError``).
+    ``tenacity.RetryError``). ``on_retry(error, wait)`` is awaited before each wait.
     """
     # Imported on the first failure only: most processes never retry, and tenacity is a
     # tenth of the import time.
@@ -178,7 +196,7 @@ async def retry_after_failure(
         stop=_stop(max_retries, rate_limit_retries),
         wait=_wait,
         retry=_t.retry_if_exception(is_retryable),
-        before_sleep=_log_retry(label),
+        before_sleep=_log_retry(label, on_retry),
         reraise=True,
     )
     return await retrying(replay_then_attempt)

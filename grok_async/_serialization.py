@@ -17,7 +17,7 @@ Rules (``make_converter`` applies all of them):
   tags among them) are always sent.
 * ``X | None`` fields get a hook bound to ``X``'s hook once, instead of cattrs' generic
   optional handling that dispatches on every value (a third of the decoding time).
-* Client-side fields (``request_id``) are neither read from nor written to the wire.
+* Client-side fields (``request_id``, ``timings``) are neither read from nor written to the wire.
 * Structuring failures surface as :class:`~grok_async.APIResponseValidationError` (see
   :func:`decode_model`), never as a raw cattrs, ``KeyError`` or JSON error.
 """
@@ -44,7 +44,7 @@ __all__ = ["converter", "decode_json", "decode_model", "encode_json", "make_conv
 T = TypeVar("T")
 
 # Fields set by the client, not by the server.
-_LOCAL_FIELDS = frozenset({"request_id"})
+_LOCAL_FIELDS = frozenset({"request_id", "timings"})
 
 
 def _normalise_finish_reason(choice: Choice) -> None:

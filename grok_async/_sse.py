@@ -34,8 +34,8 @@ Choices the standard leaves to the implementation, or that this API adds:
   ``max_event_size`` plus the length of a ``"data: "`` prefix,
   :class:`~grok_async._errors.APIResponseValidationError` is raised, so a broken or hostile
   server can neither hang a reader nor exhaust its memory.
-  The decoder is then poisoned: every later ``feed()``/``flush()`` raises it again, and
-  events completed earlier in the chunk that overflowed are lost.
+  Events completed earlier in the chunk that overflowed are still returned by that
+  ``feed()``; the decoder is then poisoned: every later ``feed()``/``flush()`` raises.
 
 Performance notes (a chat-completion stream is hundreds of thousands of tiny events):
 lines are found by one ``bytes.split(b"\\n")`` over the whole chunk (``bytes.splitlines()``,
@@ -203,14 +203,17 @@ class SSEDecoder:
             pending.append(lines[0])
             lines[0] = b"".join(pending)
             pending.clear()
+        events = self._process(lines)
         if tail:
             pending.append(tail)
             self._pending_size = len(tail)
             if self._pending_size > self._line_limit:
-                self._fail(tail)
+                self._poison(tail)
         else:
             self._pending_size = 0
-        return self._process(lines)
+        if not events and self.error is not None:
+            self._fail(b"")
+        return events
 
     def flush(self) -> list[ServerSentEvent]:
         """Signal end of stream; always returns ``[]``, because an event not followed by a
@@ -224,6 +227,8 @@ class SSEDecoder:
             self._fail(b"")
         if self._pending:
             self._process([b"".join(self._pending)])
+            if self.error is not None:
+                self._fail(b"")
         self._id = self._last_event_id
         self._reset_stream()
         return []
@@ -286,7 +291,10 @@ class SSEDecoder:
             data.append(value)
             data_size += len(value) + 1
             if data_size > data_limit:
-                self._fail(b"\n".join(data))
+                # The events completed before the oversized one are still returned; the
+                # decoder is poisoned, so the next feed() raises.
+                self._poison(b"\n".join(data))
+                return events
         self._data_size = data_size
         self._event = event_type
         self._id = event_id
@@ -294,8 +302,12 @@ class SSEDecoder:
         self._last_event_id = last_event_id
         return events
 
-    def _fail(self, preview: bytes) -> NoReturn:
-        # A fresh exception every time: re-raising one instance would grow its traceback.
+    @property
+    def error(self) -> APIResponseValidationError | None:
+        """Why the decoder refuses more input (an oversized event), or None."""
+        return self._error
+
+    def _poison(self, preview: bytes) -> None:
         if self._error is None:
             limit = self._max_event_size
             self._error = APIResponseValidationError(
@@ -303,4 +315,9 @@ class SSEDecoder:
                 "the stream is malformed or the limit is too small",
                 body=preview[:_ERROR_PREVIEW].decode("utf-8", "replace"),
             )
+
+    def _fail(self, preview: bytes) -> NoReturn:
+        self._poison(preview)
+        assert self._error is not None
+        # A fresh exception every time: re-raising one instance would grow its traceback.
         raise APIResponseValidationError(self._error.message, body=self._error.body)

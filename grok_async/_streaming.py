@@ -13,6 +13,7 @@ its end just to be thrown away.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -27,8 +28,9 @@ from ._errors import (
     GrokError,
     status_error,
 )
+from ._observe import Call, StreamOutcome, Timings
 from ._serialization import converter, describe_structure_error
-from ._sse import SSEDecoder
+from ._sse import ServerSentEvent, SSEDecoder
 from ._transport import HTTPResponse
 from .types.chat import (
     ChatCompletion,
@@ -72,6 +74,15 @@ class AsyncStream(Generic[T]):
     :meth:`aclose`, or let the stream be garbage-collected to free the connection at once.
     """
 
+    # Hooks for streams of other protocols (``_responses_stream.ResponseStream``): whether
+    # the body may now end without [DONE] (its own final event came), and what a premature
+    # end is reported as missing.
+    _complete = False
+    _end_marker = "[DONE]"
+    # Applied to what get_final_completion() assembles: a stream(..., response_format=cls)
+    # call parses the reply into cls here (``_parsing.ParsedChatCompletionStreamManager``).
+    _finalize: Callable[[ChatCompletion], ChatCompletion] | None = None
+
     def __init__(
         self,
         response: HTTPResponse,
@@ -91,6 +102,13 @@ class AsyncStream(Generic[T]):
         self._accumulator: ChatCompletionAccumulator | None = (
             ChatCompletionAccumulator() if cls is ChatCompletionChunk else None
         )
+        #: Attempts, pool wait, time to headers and first chunk; ``total`` grows until the
+        #: stream ends.
+        self.timings: Timings = response.timings or Timings()
+        self._call: Call | None = response.call
+        # How the stream ended, until hooks and tracing were told (only when observed).
+        self._ending: tuple[StreamOutcome, BaseException | None] | None = None
+        self._reported = False
 
     # -- iteration -----------------------------------------------------------------------------
 
@@ -98,25 +116,39 @@ class AsyncStream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        while True:
-            if self._next < len(self._events):
-                event = self._events[self._next]
-                self._next += 1
-                data = event.data
-                if not data:
-                    continue
-                if data == _DONE:
-                    await self._finish()
+        try:
+            while True:
+                if self._next < len(self._events):
+                    event = self._events[self._next]
+                    self._next += 1
+                    data = event.data
+                    if not data:
+                        continue
+                    if data == _DONE:
+                        await self._finish()
+                        raise StopAsyncIteration
+                    return self._decode_event(event)
+                if self._finished:
+                    if self._failure is not None:
+                        # A stream that failed stays failed: it never looks like a clean end.
+                        raise self._failure
                     raise StopAsyncIteration
-                return self._decode(data)
-            if self._finished:
-                if self._failure is not None:
-                    # A stream that failed stays failed: it never looks like a clean end.
-                    raise self._failure
-                raise StopAsyncIteration
-            await self._read_events()
+                await self._read_events()
+        except BaseException:
+            # Every ending passes here (or through aclose): hooks run before it surfaces.
+            if self._ending is not None and not self._reported:
+                await self._report()
+            raise
 
     async def _read_events(self) -> None:
+        oversized = self._decoder.error
+        if oversized is not None:
+            # An oversized event ended the last read: the events before it went out first.
+            raise self._fail(
+                APIResponseValidationError(
+                    oversized.message, body=oversized.body, request_id=self.request_id
+                )
+            )
         try:
             piece = await self.response.read_chunk()
         except BaseException as exc:
@@ -126,14 +158,20 @@ class AsyncStream(Generic[T]):
                     exc.request_id = self.request_id
                 self._fail(exc)
             else:
+                self._ended("cancelled", exc)
                 self._fail(
                     GrokError("The stream was cancelled while reading; its connection is closed.")
                 )
             raise
+        if self.timings.time_to_first_chunk is None and self._call is not None:
+            self.timings.time_to_first_chunk = time.perf_counter() - self._call.started
         if not piece:
+            if self._complete:
+                await self._finish()
+                return
             raise self._fail(
                 APIConnectionError(
-                    "The stream ended before [DONE]: the server closed it early.",
+                    f"The stream ended before {self._end_marker}: the server closed it early.",
                     request_id=self.request_id,
                 )
             )
@@ -145,6 +183,7 @@ class AsyncStream(Generic[T]):
 
     def _fail(self, error: GrokError) -> GrokError:
         """Close the stream for good, remembering why (later reads raise it again)."""
+        self._ended("failed", error)
         self._close()
         if self._failure is None:
             self._failure = error
@@ -156,11 +195,44 @@ class AsyncStream(Generic[T]):
         self._events = []
         try:
             await self.response.finish()
-        except BaseException:
+        except BaseException as exc:
             # Cancelled while waiting for the body's end: the connection must not stay
             # checked out of the pool.
             self.response.close()
+            self._ended("cancelled", exc)
             raise
+        self._ended("exhausted", None)
+
+    def _ended(self, outcome: StreamOutcome, error: BaseException | None) -> None:
+        """Note how the stream ended (the first ending counts) and its total time."""
+        call = self._call
+        if call is None or self._ending is not None:
+            return
+        self.timings.total = time.perf_counter() - call.started
+        if call.observer is not None:
+            self._ending = (outcome, error)
+
+    async def _report(self) -> None:
+        """Tell hooks and tracing how the stream ended (once)."""
+        self._reported = True
+        call = self._call
+        if call is None or call.observer is None or self._ending is None:
+            return
+        outcome, error = self._ending
+        await call.observer.stream_ended(call, outcome, error, self.request_id, self._final)
+
+    def _final(self) -> object:
+        """What the stream assembled so far, for the span's usage and finish reasons."""
+        if self._accumulator is None:
+            return None
+        try:
+            return self._accumulator.completion()
+        except Exception:  # nothing usable arrived
+            return None
+
+    def _decode_event(self, event: ServerSentEvent) -> T:
+        """The item of one non-empty event (a subclass may read ``event.event`` too)."""
+        return self._decode(event.data)
 
     def _decode(self, data: str) -> T:
         try:
@@ -213,6 +285,8 @@ class AsyncStream(Generic[T]):
             pass
         completion = self._accumulator.completion()
         completion.request_id = self.request_id or completion.id
+        if self._finalize is not None:
+            completion = self._finalize(completion)
         return completion
 
     # -- closing -------------------------------------------------------------------------------
@@ -220,12 +294,15 @@ class AsyncStream(Generic[T]):
     def _close(self) -> None:
         if not self._finished:
             self._finished = True
+            self._ended("closed", None)
             self.response.close()
         self._events = []
 
     async def aclose(self) -> None:
         """Stop reading and close the connection without draining the body. Idempotent."""
         self._close()
+        if self._ending is not None and not self._reported:
+            await self._report()
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self
@@ -242,9 +319,17 @@ class AsyncStream(Generic[T]):
         # A stream dropped without closing must not hold its pooled connection.
         if not getattr(self, "_finished", True):
             try:
-                self.response.close()
+                self._close()
             except Exception:  # the loop may already be closed; nothing left to free
                 pass
+        ending = getattr(self, "_ending", None)
+        call = getattr(self, "_call", None)
+        if ending is not None and not self._reported and call is not None and call.observer:
+            self._reported = True
+            # No await in a finaliser: the hooks run as a task on the loop.
+            call.observer.stream_ended_soon(
+                call, ending[0], ending[1], self.request_id, self._final
+            )
 
 
 class ChatCompletionStreamManager:

@@ -18,20 +18,29 @@ loop that ends without ``await client.close()`` still closes its pool cleanly: n
 from __future__ import annotations
 
 import asyncio
+import logging
 import platform
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
 
 from ._constants import DONE_GRACE
 from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError, GrokError
+from ._observe import PoolStats
+from ._pool import PoolGate
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from ._observe import Call, Timings
+
 __all__ = ["HTTPResponse", "Transport", "client_timeout", "user_agent"]
+
+logger = logging.getLogger("grok_async")
 
 
 def user_agent() -> str:
@@ -65,18 +74,50 @@ _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
 class HTTPResponse:
-    """An HTTP response whose body is still on the wire (streams) or already read."""
+    """An HTTP response whose body is still on the wire (streams) or already read.
 
-    __slots__ = ("_response", "body", "headers", "reason", "request_id", "status")
+    Its pooled connection is given back (``read`` to the end, ``finish`` or ``close``)
+    exactly once, together with its place in the pool's gate.
+    """
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    __slots__ = (
+        "_gate",
+        "_response",
+        "body",
+        "call",
+        "headers",
+        "reason",
+        "request_id",
+        "status",
+        "time_to_headers",
+        "timings",
+    )
+
+    def __init__(
+        self, response: aiohttp.ClientResponse, gate: PoolGate | None, time_to_headers: float
+    ) -> None:
         self._response = response
+        self._gate = gate
         self.status: int = response.status
         self.reason: str | None = response.reason
         self.headers: CIMultiDictProxy[str] = response.headers
         self.request_id: str | None = response.headers.get("x-request-id")
+        #: Seconds from sending the request to these headers.
+        self.time_to_headers = time_to_headers
         #: The whole body once read (``AsyncGrok.request`` reads it; streams never do).
         self.body = b""
+        #: Set by the client: the call's timings, and its record (for streams' hooks).
+        self.timings: Timings | None = None
+        self.call: Call | None = None
+
+    def _release(self) -> None:
+        gate = self._gate
+        if gate is not None:
+            self._gate = None
+            if gate._waiters:
+                gate.leave()  # hand the place to the next in line
+            else:
+                gate.in_use -= 1  # leave()'s common case, inline: this runs per request
 
     async def read(self, limit: int) -> bytes:
         """The whole body, refusing more than ``limit`` bytes; always releases the connection."""
@@ -90,6 +131,7 @@ class HTTPResponse:
             error = _connection_error(exc)
         finally:
             response.release()
+            self._release()
         raise error  # outside the except: the aiohttp exception is not chained
 
     async def _read_limited(self, limit: int) -> bytes:
@@ -124,9 +166,10 @@ class HTTPResponse:
             try:
                 await asyncio.wait_for(self._drain(), DONE_GRACE)
             except _CONNECTION_ERRORS:  # includes the grace running out
-                self._response.close()
+                self.close()
                 return
         self._response.release()
+        self._release()
 
     async def _drain(self) -> None:
         while await self._response.content.readany():
@@ -135,21 +178,37 @@ class HTTPResponse:
     def close(self) -> None:
         """Drop the connection at once without draining the body (not reused by the pool)."""
         self._response.close()
+        self._release()
+
+
+def _connector_stats(connector: aiohttp.BaseConnector | None, gate: PoolGate | None) -> PoolStats:
+    # aiohttp has no public counters: its bookkeeping is read defensively, and our gate's
+    # numbers are used where we keep them.
+    idle = sum(len(conns) for conns in getattr(connector, "_conns", {}).values())
+    limit = getattr(connector, "limit", 0) or 0
+    if gate is not None:
+        return PoolStats(in_use=gate.in_use, idle=idle, limit=gate.limit, waiting=gate.waiting)
+    in_use = len(getattr(connector, "_acquired", ()))
+    waiters = getattr(connector, "_waiters", {})
+    waiting = sum(len(queue) for queue in waiters.values()) if isinstance(waiters, dict) else 0
+    return PoolStats(in_use=in_use, idle=idle, limit=limit, waiting=waiting)
 
 
 class _LoopPool:
     """The session of one event loop, and the guard that closes it with the loop."""
 
-    __slots__ = ("guard", "loop", "session")
+    __slots__ = ("gate", "guard", "loop", "session")
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
         session: aiohttp.ClientSession,
         forget: Callable[[], None],
+        limit: int,
     ) -> None:
         self.loop = loop
         self.session = session
+        self.gate = PoolGate(limit)
         self.guard = _close_on_loop_shutdown(session, forget)
         # Advance the guard to its first ``yield`` without awaiting: its body does not
         # suspend before that, and starting it registers it with the loop's asyncgen hooks.
@@ -185,6 +244,7 @@ class Transport:
         self.closed = False
         self._proxies: dict[str, str | None] = {}
         self._last: _LoopPool | None = None
+        self._had_pool = False
 
     def session(self) -> aiohttp.ClientSession:
         """The pooled session for the running loop, created on first use."""
@@ -192,6 +252,9 @@ class Transport:
             if self._user_session.closed:
                 raise GrokError("The aiohttp session given to AsyncGrok(session=...) is closed.")
             return self._user_session
+        return self._pool().session
+
+    def _pool(self) -> _LoopPool:
         loop = asyncio.get_running_loop()
         pool = self._last
         if pool is None or pool.loop is not loop or pool.session.closed:
@@ -199,16 +262,31 @@ class Transport:
             if pool is None or pool.session.closed:
                 pool = self._new_pool(loop)
             self._last = pool
-        return pool.session
+        return pool
 
     def _new_pool(self, loop: asyncio.AbstractEventLoop) -> _LoopPool:
         for old in [old for old in self._pools if old.is_closed()]:
             self._forget(old)  # its loop died without shutting down async generators
+        live = [other for other in self._pools if other is not loop and other.is_running()]
+        if live:
+            # Each loop gets its own pool: two loops at once (threads) double the sockets
+            # and the connection limit, which is rarely what was meant.
+            logger.warning(
+                "An AsyncGrok client is in use from %d event loops at once; each has its "
+                "own connection pool of up to %d connections. Prefer one client per loop.",
+                len(live) + 1,
+                self.max_connections,
+            )
+        elif self._pools or self._had_pool:
+            logger.debug("A new event loop uses this AsyncGrok client; it gets a new pool.")
+        self._had_pool = True
 
         def forget() -> None:
             self._forget(loop)
 
-        pool = self._pools[loop] = _LoopPool(loop, self._new_session(), forget)
+        pool = self._pools[loop] = _LoopPool(
+            loop, self._new_session(), forget, self.max_connections
+        )
         return pool
 
     def _forget(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -253,13 +331,34 @@ class Transport:
         headers: Mapping[str, str],
         body: bytes | None,
         timeout: Any,
+        call: Call | None = None,
     ) -> HTTPResponse:
-        """Send a request and return once the response headers have arrived."""
+        """Send a request and return once the response headers have arrived.
+
+        The time spent waiting for a free pooled connection is added to ``call.pool_wait``.
+        """
         if self.closed:
             # Not an APIConnectionError: that would be retried, and this never heals.
             raise GrokError("This AsyncGrok client is closed; create a new one.")
-        session = self.session()
-        proxy = self._proxy_for(url) if self._user_session is None else None
+        if self._user_session is None:
+            pool = self._last
+            if pool is None or pool.loop is not asyncio.get_running_loop() or pool.session.closed:
+                pool = self._pool()
+            session = pool.session
+            gate: PoolGate | None = pool.gate
+            proxy = self._proxy_for(url)
+            place = pool.gate
+            # PoolGate.has_room(), inline: this runs once per request.
+            if place.in_use < place.limit and not place._waiters:
+                place.in_use += 1
+            else:
+                timeout = await self._wait_for_place(place, timeout, call)
+        else:
+            # Your own session's pool may serve others too: its waits are not ours to count.
+            session = self.session()
+            gate = None
+            proxy = None
+        sent = time.perf_counter()
         try:
             response = await session.request(
                 method,
@@ -272,13 +371,57 @@ class Transport:
                 # key to wherever it points (and turn the POST into a GET).
                 allow_redirects=False,
             )
-        except _CONNECTION_ERRORS as exc:
+        except BaseException as exc:
+            if gate is not None:
+                gate.leave()
+            if not isinstance(exc, _CONNECTION_ERRORS):
+                raise
             # Raised outside the except block so the aiohttp exception is neither the cause
             # nor the context: its repr can include the request headers, key and all.
             error = _connection_error(exc)
         else:
-            return HTTPResponse(response)
+            return HTTPResponse(response, gate, time.perf_counter() - sent)
         raise error
+
+    @staticmethod
+    async def _wait_for_place(gate: PoolGate, timeout: Any, call: Call | None) -> Any:
+        """Queue for a pooled connection within ``timeout.total``; return what is left of it."""
+        started = time.perf_counter()
+        total = timeout.total
+        try:
+            if total is None:
+                await gate.enter()
+            else:
+                await asyncio.wait_for(gate.enter(), total)
+        except asyncio.TimeoutError:
+            raise APITimeoutError(
+                f"Request timed out waiting {total:g} s for a free pooled connection "
+                "(all max_connections are in use)."
+            ) from None
+        finally:
+            if call is not None:
+                call.pool_wait += time.perf_counter() - started
+        if total is None:
+            return timeout
+        # The wait used part of the request's total time: aiohttp gets the rest.
+        left = max(total - (time.perf_counter() - started), 0.001)
+        return aiohttp.ClientTimeout(
+            total=left,
+            connect=timeout.connect,
+            sock_connect=timeout.sock_connect,
+            sock_read=timeout.sock_read,
+            ceil_threshold=timeout.ceil_threshold,
+        )
+
+    def pool_stats(self) -> PoolStats:
+        """The running loop's pool: connections in use, idle, the limit, and waiters."""
+        if self._user_session is not None:
+            connector = self._user_session.connector
+            return _connector_stats(connector, None)
+        pool = self._pools.get(asyncio.get_running_loop())
+        if pool is None:
+            return PoolStats(in_use=0, idle=0, limit=self.max_connections, waiting=0)
+        return _connector_stats(pool.session.connector, pool.gate)
 
     async def close(self) -> None:
         """Close the pool of the running loop and forget every other loop's pool."""

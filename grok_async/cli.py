@@ -133,11 +133,9 @@ async def _demo(args: argparse.Namespace, api_key: str | None, base_url: str | N
 
 async def _models(args: argparse.Namespace, api_key: str | None, base_url: str | None) -> None:
     async with _client(api_key, base_url) as client:
-        reply = await client.request("GET", "/models")
-    from ._serialization import decode_json
-
-    for model in decode_json(reply.body).get("data", []):
-        print(model.get("id"))
+        models = await client.models.list()
+    for model in models:
+        print(model.id)
 
 
 # -- entry point ------------------------------------------------------------------------------

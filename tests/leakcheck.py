@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-from collections.abc import Mapping
 from typing import Any
 
 from grok_async import AsyncGrok
@@ -28,16 +27,16 @@ def rss_bytes() -> int:
 
 
 def pool_in_use(client: AsyncGrok) -> int:
-    """Connections of the running loop's pool checked out right now (0 if it has none)."""
-    pool_stats = getattr(client, "pool_stats", None)
-    if callable(pool_stats):  # the public counter, once the client has it
-        stats = pool_stats()
-        return int(stats["in_use"] if isinstance(stats, Mapping) else stats.in_use)
-    # Until then, the pooled connector's own bookkeeping.
+    """Connections of the running loop's pool checked out right now (0 if it has none).
+
+    Both counts must agree on zero: the client's own gate (``pool_stats``) and aiohttp's
+    connector bookkeeping, so a leak on either side of the gate is caught.
+    """
+    counted = client.pool_stats().in_use
     pool: Any = client._transport._pools.get(asyncio.get_running_loop())
     if pool is None or pool.session.connector is None:
-        return 0
-    return len(pool.session.connector._acquired)
+        return counted
+    return max(counted, len(pool.session.connector._acquired))
 
 
 def live_objects(*types: type[Any]) -> dict[str, int]:

@@ -68,7 +68,7 @@ async def test_the_budget_is_shared_by_copies_and_corrected_by_usage(server: Loc
         )
         elapsed = time.monotonic() - start
         budget = client._budget
-        assert budget is not None and budget.tokens is not None
+        assert isinstance(budget, RateBudget) and budget.tokens is not None
         # 120/min: two at once, the third half a second later.
         assert 0.4 <= elapsed < 2.0
         # Three calls of 7 real tokens each were charged, not their estimates (+ refill).

@@ -178,3 +178,29 @@ async def test_fan_out_respects_a_real_rate_limit(fake_grok: FakeGrok) -> None:
         results = await client.chat.completions.create_many(requests, concurrency=32, stats=stats)
     assert len(results) == 150 and stats.failed == 0
     assert stats.succeeded == 150
+
+
+async def test_out_of_credits_429_is_not_retried(fake_grok: FakeGrok) -> None:
+    """xAI's 429 "You ran out of credits." never heals by waiting: it raises at once."""
+    fake_grok.enqueue(
+        Fault.status(429, body={"code": 429, "error": "You ran out of credits."}, retry_after=0)
+    )
+    async with client_for(fake_grok, max_retries=5) as client:
+        with pytest.raises(RateLimitError, match="ran out of credits"):
+            await client.chat.completions.create(model="grok-4", messages=MESSAGES)
+    assert fake_grok.stats.requests == 1
+
+
+async def test_out_of_credits_429_ends_a_fan_out_request_without_pacing(
+    fake_grok: FakeGrok,
+) -> None:
+    """Under fan-out a plain 429 is retried patiently; an out-of-credits one is not."""
+    fake_grok.enqueue(
+        Fault.status(429, body={"code": 429, "error": "You ran out of credits."}, retry_after=0)
+    )
+    async with client_for(fake_grok, max_retries=0) as client:
+        results = await client.chat.completions.create_many(
+            [{"model": "grok-4", "messages": MESSAGES}], return_exceptions=True
+        )
+    assert isinstance(results[0], RateLimitError)
+    assert fake_grok.stats.requests == 1

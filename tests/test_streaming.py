@@ -975,15 +975,19 @@ async def test_event_over_the_default_cap_is_refused(server: LocalServer) -> Non
     assert contents(received) == ["ok"]
 
 
-async def test_async_stream_honours_a_smaller_cap(server: LocalServer) -> None:
-    """AsyncStream(max_event_size=...) refuses an event over its cap, after the chunks before it."""
+@pytest.mark.parametrize("same_read", [False, True], ids=["apart", "same-read"])
+async def test_async_stream_honours_a_smaller_cap(server: LocalServer, same_read: bool) -> None:
+    """AsyncStream(max_event_size=...) refuses an event over its cap, after the chunks before
+    it, also those that arrived in the same read as the oversized one."""
     first, oversized, *_ = content_chunks("short", "y" * 5000)
 
     async def answer(request: web.Request) -> web.StreamResponse:
         response = await start_sse(request)
+        if same_read:
+            await response.write(sse(first, done=False) + sse(oversized))
+            await response.write_eof()
+            return response
         await response.write(sse(first, done=False))
-        # Apart, so the first event is not in the read that overflows (the decoder drops
-        # events completed earlier in that read, by design).
         await asyncio.sleep(0.05)
         try:
             await response.write(sse(oversized))

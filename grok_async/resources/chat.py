@@ -12,25 +12,33 @@ from collections.abc import (
     Sized,
 )
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._budget import estimate_tokens
 from .._constants import DEFAULT_CONCURRENCY
 from .._errors import APIResponseValidationError
 from .._fanout import FanOutStats, Progress, iter_many, run_many
+from .._parsing import ParsedChatCompletionStreamManager, parse_chat_completion, response_format_for
 from .._ratecontrol import AdaptiveLimiter
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._serialization import decode_json, decode_model, encode_json
 from .._streaming import AsyncStream, ChatCompletionStreamManager
 from .._timeout import TimeoutTypes
+from .._tools import DEFAULT_MAX_ROUNDS, FunctionTool, ToolRunResult, run_tools
 from ..types.chat import ChatCompletion, ChatCompletionChunk
+from ..types.parsed import ParsedChatCompletion
+from .deferred import Deferred, DeferredCompletion, start_deferred
 
 if TYPE_CHECKING:
     from .._client import AsyncGrok
+    from .._ratelimit import RateLimiter, SharedPauses
+    from .._transport import HTTPResponse
 
 __all__ = ["Chat", "Completions"]
 
 _PATH = "/chat/completions"
+
+T = TypeVar("T")
 
 
 #: The request parameters of ``create()`` besides model, messages and stream (SPEC §1).
@@ -101,6 +109,12 @@ def parse_completion(raw: bytes, *, status: int, request_id: str | None) -> Chat
     return completion
 
 
+def _decode_completion(reply: HTTPResponse) -> ChatCompletion:
+    completion = parse_completion(reply.body, status=reply.status, request_id=reply.request_id)
+    completion.timings = reply.timings
+    return completion
+
+
 class Completions:
     """Chat completions (``POST /v1/chat/completions``)."""
 
@@ -114,6 +128,7 @@ class Completions:
         model: str,
         messages: Iterable[Any],
         stream: Literal[False] | None = None,
+        deferred: Literal[False] | None = None,
         stream_options: Mapping[str, Any] | Any | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -148,6 +163,7 @@ class Completions:
         model: str,
         messages: Iterable[Any],
         stream: Literal[True],
+        deferred: Literal[False] | None = None,
         stream_options: Mapping[str, Any] | Any | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -181,7 +197,8 @@ class Completions:
         *,
         model: str,
         messages: Iterable[Any],
-        stream: bool | None = None,
+        stream: Literal[False] | None = None,
+        deferred: Literal[True],
         stream_options: Mapping[str, Any] | Any | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -207,7 +224,42 @@ class Completions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
-    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]: ...
+    ) -> DeferredCompletion: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Any],
+        stream: bool | None = None,
+        deferred: bool | None = None,
+        stream_options: Mapping[str, Any] | Any | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | list[str] | None = None,
+        max_tokens: int | None = None,
+        max_completion_tokens: int | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        logit_bias: Mapping[str, float] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        seed: int | None = None,
+        response_format: Mapping[str, Any] | Any | None = None,
+        tools: Iterable[Any] | None = None,
+        tool_choice: str | Mapping[str, Any] | Any | None = None,
+        parallel_tool_calls: bool | None = None,
+        reasoning_effort: str | None = None,
+        search_parameters: Mapping[str, Any] | Any | None = None,
+        web_search_options: Mapping[str, Any] | None = None,
+        user: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk] | DeferredCompletion: ...
 
     async def create(
         self,
@@ -215,13 +267,18 @@ class Completions:
         model: str,
         messages: Iterable[Any],
         stream: bool | None = None,
+        deferred: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
         **params: Any,
-    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
+    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk] | DeferredCompletion:
         """Create a chat completion, or with ``stream=True`` an :class:`AsyncStream` of chunks.
+
+        With ``deferred=True`` the server answers at once with a
+        :class:`~grok_async.DeferredCompletion` handle to collect the completion later
+        (``await handle.wait()``, or ``client.chat.deferred``); it cannot be streamed.
 
         Every parameter of the xAI API is keyword-only and optional except ``model`` and
         ``messages`` (dicts or message objects); ``None`` means "not sent". Per-call
@@ -242,6 +299,10 @@ class Completions:
                 f"create() got unexpected keyword arguments: {unknown} "
                 "(send parameters this library does not know yet with extra_body=)"
             )
+        if deferred:
+            if stream:
+                raise ValueError("deferred=True cannot be combined with stream=True")
+            params["deferred"] = True
         body = _body(model, messages, stream, params, extra_body)
         client = self._client
         budget = client._budget
@@ -251,6 +312,16 @@ class Completions:
                 body, params.get("max_completion_tokens") or params.get("max_tokens")
             )
             await budget.acquire(estimate)
+        if deferred:
+            # No usage until the result is fetched: the budget keeps the estimate.
+            return await start_deferred(
+                client,
+                _PATH,
+                body,
+                extra_headers=extra_headers,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
         if stream:
             response = await client.open_stream(
                 "POST",
@@ -259,31 +330,118 @@ class Completions:
                 extra_headers=extra_headers,
                 timeout=timeout,
                 max_retries=max_retries,
+                model=model,
             )
             return AsyncStream(response, ChatCompletionChunk, max_event_size=client.max_event_size)
-        reply = await client.request(
+        completion = await client.request(
             "POST",
             _PATH,
             body=body,
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
+            model=model,
+            decode=_decode_completion,
         )
-        completion = parse_completion(reply.body, status=reply.status, request_id=reply.request_id)
         if budget is not None:
             usage = completion.usage
             budget.settle(estimate, usage.total_tokens if usage is not None else estimate)
         return completion
+
+    @overload
+    def stream(
+        self, *, model: str, messages: Iterable[Any], response_format: type[T], **kwargs: Any
+    ) -> ParsedChatCompletionStreamManager[T]: ...
+
+    @overload
+    def stream(
+        self, *, model: str, messages: Iterable[Any], **kwargs: Any
+    ) -> ChatCompletionStreamManager: ...
 
     def stream(
         self, *, model: str, messages: Iterable[Any], **kwargs: Any
     ) -> ChatCompletionStreamManager:
         """``async with client.chat.completions.stream(...) as stream:`` — a streamed call
         whose response is closed when the block ends. Takes the arguments of :meth:`create`.
+
+        With ``response_format=`` an attrs class (as for :meth:`parse`), the stream's
+        ``get_final_completion()`` returns a :class:`~grok_async.ParsedChatCompletion`.
         """
         kwargs.pop("stream", None)
+        response_format = kwargs.get("response_format")
+        if isinstance(response_format, type):
+            kwargs["response_format"] = response_format_for(response_format)
+            return ParsedChatCompletionStreamManager(
+                lambda: self.create(model=model, messages=messages, stream=True, **kwargs),
+                response_format,
+            )
         return ChatCompletionStreamManager(
             lambda: self.create(model=model, messages=messages, stream=True, **kwargs)
+        )
+
+    async def parse(
+        self, *, model: str, messages: Iterable[Any], response_format: type[T], **kwargs: Any
+    ) -> ParsedChatCompletion[T]:
+        """A completion whose reply is JSON parsed into ``response_format``, an attrs class.
+
+        Sends ``response_format={"type": "json_schema", ...}`` with the class's JSON schema
+        (see :func:`~grok_async.json_schema`; ``"strict": true`` unless the class has a
+        free-form ``dict`` field) and returns a :class:`~grok_async.ParsedChatCompletion`:
+        ``completion.choices[0].message.parsed`` is an instance of the class, or ``None``
+        when the model refused (``message.refusal``) or called tools instead of answering.
+        Takes every other argument of :meth:`create` except ``stream`` and ``deferred``
+        (use :meth:`stream` with ``response_format=`` to stream).
+
+        Raises:
+            StructuredOutputError: the reply is not JSON that fits the class, or was cut off
+                by the token limit; the raw text is on ``.content``.
+            TypeError: ``response_format`` is not an attrs class, or a field's type has no
+                JSON schema.
+            APIStatusError, APIConnectionError: as for :meth:`create`.
+
+        Example::
+
+            @attrs.define
+            class City:
+                name: str
+                population: int
+
+            completion = await client.chat.completions.parse(
+                model="grok-4", messages=[...], response_format=City
+            )
+            city = completion.choices[0].message.parsed
+        """
+        for name in ("stream", "deferred"):
+            if kwargs.pop(name, None):
+                raise TypeError(f"parse() does not take {name}=True")
+        completion = await self.create(
+            model=model,
+            messages=messages,
+            response_format=response_format_for(response_format),
+            **kwargs,
+        )
+        return parse_chat_completion(completion, response_format)
+
+    async def run_tools(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Any],
+        tools: Iterable[FunctionTool[Any] | Callable[..., Any]],
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+        **kwargs: Any,
+    ) -> ToolRunResult:
+        """Talk with the model, running the Python tools it calls, until it answers.
+
+        The same as :func:`grok_async.run_tools` with this client; see there.
+        """
+        return await run_tools(
+            self._client,
+            model=model,
+            messages=messages,
+            tools=tools,
+            max_rounds=max_rounds,
+            **kwargs,
         )
 
     async def iter_many(
@@ -295,6 +453,7 @@ class Completions:
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
         on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> AsyncGenerator[tuple[int, ChatCompletion | Exception], None]:
         """Run many ``create()`` calls; yield ``(index, result)`` as each finishes.
 
@@ -303,7 +462,9 @@ class Completions:
         ``concurrency`` are in flight; on a rate-limit signal the whole fan-out halves its
         in-flight limit and waits out the server's Retry-After together, then grows back by
         one per window of successes. The client's ``requests_per_minute`` /
-        ``tokens_per_minute`` budgets, if set, apply to every request.
+        ``tokens_per_minute`` budgets, if set, apply to every request; ``rate_limit`` (a
+        :class:`RedisRateLimiter` shared by many processes, or any :class:`RateLimiter`)
+        replaces them for this fan-out and is told of every server pause.
 
         With ``return_exceptions=False`` the first failure (after its retries) is raised
         and everything in flight is cancelled; with ``True`` exceptions are yielded in
@@ -312,7 +473,7 @@ class Completions:
         ``contextlib.aclosing`` if you may stop iterating early, so in-flight calls are
         cancelled at once.
         """
-        setup = _FanOutSetup(self._client, requests, concurrency, progress, stats)
+        setup = _FanOutSetup(self._client, requests, concurrency, progress, stats, rate_limit)
         try:
             async with aclosing(
                 iter_many(
@@ -340,6 +501,7 @@ class Completions:
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
         on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> list[ChatCompletion]: ...
 
     @overload
@@ -352,6 +514,7 @@ class Completions:
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
         on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> list[ChatCompletion | Exception]: ...
 
     async def create_many(
@@ -363,6 +526,7 @@ class Completions:
         progress: bool | Progress = False,
         stats: FanOutStats | None = None,
         on_result: Callable[[int, ChatCompletion | Exception], Any] | None = None,
+        rate_limit: RateLimiter | None = None,
     ) -> list[ChatCompletion] | list[ChatCompletion | Exception]:
         """Run many ``create()`` calls and return their results in request order.
 
@@ -370,7 +534,7 @@ class Completions:
         request's exception takes its place in the list; otherwise the first failure is
         raised and the rest cancelled.
         """
-        setup = _FanOutSetup(self._client, requests, concurrency, progress, stats)
+        setup = _FanOutSetup(self._client, requests, concurrency, progress, stats, rate_limit)
         try:
             return await run_many(
                 setup.call,
@@ -395,13 +559,24 @@ class _FanOutSetup:
         concurrency: int,
         progress: bool | Progress,
         stats: FanOutStats | None,
+        rate_limit: RateLimiter | None = None,
     ) -> None:
         self.stats = stats if stats is not None else FanOutStats()
         if self.stats.total is None and isinstance(requests, Sized):
             self.stats.total = len(requests)
         self.limiter = AdaptiveLimiter(concurrency)
         # Every attempt of this fan-out goes through its one limiter.
-        self._paced = Completions(client._paced_copy(self.limiter))
+        paced = client._paced_copy(self.limiter)
+        self._pauses: SharedPauses | None = None
+        if rate_limit is not None:
+            from .._ratelimit import SharedPauses  # only fan-outs given a rate_limit need it
+
+            self._pauses = SharedPauses(rate_limit)
+            # Every request draws from the given budget instead of the client's, and a
+            # server pause seen here holds back every sharer of that budget too.
+            paced._budget = self._pauses.rate_limit
+            self.limiter.on_pause = self._pauses.share
+        self._paced = Completions(paced)
         self._bar = (
             progress
             if isinstance(progress, Progress)
@@ -416,6 +591,8 @@ class _FanOutSetup:
         return self._paced.create(**request, stream=False)
 
     async def finish(self) -> None:
+        if self._pauses is not None:
+            await self._pauses.drain()
         if self._bar is not None:
             await self._bar.stop()
 
@@ -425,3 +602,5 @@ class Chat:
 
     def __init__(self, client: AsyncGrok) -> None:
         self.completions = Completions(client)
+        #: Collect deferred completions by request id.
+        self.deferred = Deferred(client)

@@ -43,8 +43,10 @@ class FakeGrok:
             ...
 
     It validates requests like xAI (flat ``{"code", "error"}`` error bodies), answers
-    chat completions deterministically (streamed or not, deferred too), serves the models,
-    tokenizer and api-key endpoints, injects faults, enforces limits and records requests.
+    chat completions deterministically (streamed or not, deferred too, JSON that fits a
+    ``response_format`` schema), serves the Responses API (``/v1/responses``, stored and
+    chained), image generation, the models, tokenizer and api-key endpoints, injects faults,
+    enforces limits and records requests.
 
     Every option is keyword-only:
 

@@ -44,6 +44,7 @@ class Reply:
     - ``reasoning_content``: a reasoning trace, streamed before the content.
     - ``tool_calls``: ``[{"name": ..., "arguments": str | dict, "id"?: ...}]``; sent whole,
       in one chunk when streamed. A missing id gets a deterministic ``call_<hex>``.
+    - ``refusal``: a refusal text (``message.refusal``; content is then null unless set).
     - ``finish_reason``: default "tool_calls" when there are tool calls, else "stop".
     - ``usage``: sent verbatim instead of the computed usage.
     - ``citations``: top-level ``citations`` (Live Search URLs).
@@ -56,6 +57,7 @@ class Reply:
     tool_calls: list[dict[str, Any]] | None = attrs.field(
         default=None, kw_only=True, converter=_optional_list
     )
+    refusal: str | None = attrs.field(default=None, kw_only=True)
     finish_reason: str | None = attrs.field(default=None, kw_only=True)
     usage: dict[str, Any] | None = attrs.field(default=None, kw_only=True, converter=_optional_dict)
     citations: list[str] | None = attrs.field(default=None, kw_only=True, converter=_optional_list)
@@ -183,6 +185,126 @@ def _placeholder(schema: Any, depth: int = 0) -> Any:
     return simple.get(str(kind), "example")
 
 
+# -- structured outputs: content that fits the requested response_format -----------------------
+
+# Below this depth optional branches (null, empty arrays) are taken, so recursive schemas end.
+_SHALLOW = 3
+_MAX_DEPTH = 12
+
+
+def _formatted_content(response_format: Any, seed: str) -> str | None:
+    """JSON text for a ``json_schema`` / ``json_object`` response format, else None."""
+    if not isinstance(response_format, Mapping):
+        return None
+    kind = response_format.get("type")
+    if kind == "json_object":
+        value: Any = {"answer": _sentence(seed, 4, 10)}
+    elif kind == "json_schema":
+        spec = response_format.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, Mapping) else None
+        if not isinstance(schema, Mapping):
+            schema = {"type": "object"}
+        value = _fitting(schema, schema, seed, 0)
+    else:
+        return None
+    return orjson.dumps(value).decode()
+
+
+def _number(seed: str) -> int:
+    return int.from_bytes(hashlib.blake2b(seed.encode(), digest_size=4).digest(), "big")
+
+
+def _resolve(root: Mapping[str, Any], ref: str) -> Any:
+    """The schema a local ``$ref`` (``#`` or ``#/$defs/Name``) points to, or None."""
+    if not ref.startswith("#"):
+        return None
+    node: Any = root
+    for part in filter(None, ref[1:].split("/")):
+        part = part.replace("~1", "/").replace("~0", "~")
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def _fitting(schema: Any, root: Mapping[str, Any], seed: str, depth: int) -> Any:
+    """A value that fits *schema*, fully determined by *seed* (and the schema)."""
+    if depth > _MAX_DEPTH or schema is False:
+        return None
+    if not isinstance(schema, Mapping):  # ``true`` (anything goes) or unreadable: some text
+        return _sentence(seed, 3, 5)
+    shallow = depth >= _SHALLOW
+    if isinstance(schema.get("$ref"), str):
+        return _fitting(_resolve(root, schema["$ref"]), root, seed, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][_number(seed) % len(schema["enum"])]
+    for key in ("anyOf", "oneOf", "allOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list) and branches:
+            nulls = [b for b in branches if isinstance(b, Mapping) and b.get("type") == "null"]
+            others = [b for b in branches if b not in nulls] or nulls
+            if shallow and nulls:
+                return None
+            return _fitting(others[_number(seed) % len(others)], root, seed, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kinds = [k for k in kind if k != "null"]
+        kind = "null" if not kinds or (shallow and "null" in kind) else kinds[0]
+    if kind is None:
+        kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+    if kind == "object":
+        return _fitting_object(schema, root, seed, depth)
+    if kind == "array":
+        return _fitting_array(schema, root, seed, depth)
+    return _fitting_scalar(str(kind), schema, seed)
+
+
+def _fitting_object(
+    schema: Mapping[str, Any], root: Mapping[str, Any], seed: str, depth: int
+) -> dict[str, Any]:
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping) and properties:
+        return {
+            name: _fitting(sub, root, f"{seed}\x00{name}", depth + 1)
+            for name, sub in properties.items()
+        }
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping):
+        return {"key": _fitting(extra, root, f"{seed}\x00key", depth + 1)}
+    return {}
+
+
+def _fitting_array(
+    schema: Mapping[str, Any], root: Mapping[str, Any], seed: str, depth: int
+) -> list[Any]:
+    prefix = schema.get("prefixItems")
+    if isinstance(prefix, list):
+        return [_fitting(sub, root, f"{seed}\x00{i}", depth + 1) for i, sub in enumerate(prefix)]
+    low = schema.get("minItems", 0)
+    high = schema.get("maxItems", 2)
+    count = max(low, min(high, 0 if depth >= _SHALLOW else 2))
+    items = schema.get("items", {})
+    return [_fitting(items, root, f"{seed}\x00{i}", depth + 1) for i in range(count)]
+
+
+def _fitting_scalar(kind: str, schema: Mapping[str, Any], seed: str) -> Any:
+    number = _number(seed)
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", 0)
+        high = schema.get("maximum", low + 100)
+        value = low + number % (int(high - low) + 1) if high >= low else low
+        return value if kind == "integer" or value >= high else value + 0.5
+    if kind == "boolean":
+        return bool(number % 2)
+    if kind == "null":
+        return None
+    text = _sentence(seed, 3, 5).rstrip(".")
+    low = schema.get("minLength", 0)
+    text = text.ljust(low, "x")
+    high = schema.get("maxLength")
+    return text[:high] if isinstance(high, int) else text
+
+
 def _call_id(seed: str) -> str:
     return "call_" + hashlib.blake2b(seed.encode(), digest_size=12).hexdigest()
 
@@ -207,7 +329,10 @@ def default_reply(request: Mapping[str, Any], *, reasoning: bool | None = None) 
     *reasoning*; by default judged from the model name) add a ``reasoning_content``. With
     ``tools``, the reply calls a tool when ``tool_choice`` is "required" or names one, or
     the last user message mentions a tool by name — unless the last message is a tool
-    result. Arguments fill the schema's required properties with placeholders.
+    result. Arguments fill the schema's required properties with placeholders. With a
+    ``response_format`` of type ``json_schema`` the content is JSON that fits the schema
+    (every property filled, values derived from the request), with ``json_object`` a JSON
+    object; ``max_tokens`` still truncates it, as a real model's JSON would be.
     """
     messages = request.get("messages")
     messages = messages if isinstance(messages, list) else []
@@ -242,7 +367,9 @@ def default_reply(request: Mapping[str, Any], *, reasoning: bool | None = None) 
             ]
             replies.append(Reply(reasoning_content=thought, tool_calls=calls))
             continue
-        content = _sentence(choice_seed, 8, 16)
+        content = _formatted_content(request.get("response_format"), choice_seed)
+        if content is None:
+            content = _sentence(choice_seed, 8, 16)
         finish = "stop"
         if limit is not None:
             pieces = split_tokens(content)
@@ -266,6 +393,7 @@ class Choice:
     reasoning_content: str | None
     tool_calls: tuple[dict[str, Any], ...]
     finish_reason: str
+    refusal: str | None = None
 
 
 @attrs.frozen
@@ -301,9 +429,9 @@ def _choice(index: int, reply: Reply) -> Choice:
         for position, call in enumerate(reply.tool_calls or ())
     )
     finish = reply.finish_reason or ("tool_calls" if calls else "stop")
-    # OpenAI-compatible servers send content null, not "", next to tool calls.
-    content = None if calls and not reply.content else reply.content
-    return Choice(index, content, reply.reasoning_content, calls, finish)
+    # OpenAI-compatible servers send content null, not "", next to tool calls or a refusal.
+    content = None if (calls or reply.refusal) and not reply.content else reply.content
+    return Choice(index, content, reply.reasoning_content, calls, finish, reply.refusal)
 
 
 def _usage(request: Mapping[str, Any], choices: Sequence[Choice]) -> dict[str, Any]:
@@ -312,7 +440,7 @@ def _usage(request: Mapping[str, Any], choices: Sequence[Choice]) -> dict[str, A
     completion = 0
     reasoning = 0
     for choice in choices:
-        completion += count_tokens(choice.content or "")
+        completion += count_tokens(choice.content or "") + count_tokens(choice.refusal or "")
         reasoning += count_tokens(choice.reasoning_content or "")
         for call in choice.tool_calls:
             completion += count_tokens(call["function"]["name"])
@@ -392,7 +520,7 @@ def _completion_fields(answer: Answer) -> dict[str, Any]:
             message["reasoning_content"] = choice.reasoning_content
         if choice.tool_calls:
             message["tool_calls"] = list(choice.tool_calls)
-        message["refusal"] = None
+        message["refusal"] = choice.refusal
         choices.append(
             {"index": choice.index, "message": message, "finish_reason": choice.finish_reason}
         )
@@ -422,6 +550,7 @@ def _choice_deltas(choice: Choice) -> list[dict[str, Any]]:
         {"reasoning_content": piece} for piece in split_tokens(choice.reasoning_content or "")
     ]
     deltas.extend({"content": piece} for piece in split_tokens(choice.content or ""))
+    deltas.extend({"refusal": piece} for piece in split_tokens(choice.refusal or ""))
     if choice.tool_calls:
         # xAI sends each tool call whole, in a single chunk (SPEC.md §3).
         deltas.append(

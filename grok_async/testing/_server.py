@@ -27,6 +27,7 @@ from aiohttp import web
 from ._catalog import Catalog, hash_text, is_reasoning_model
 from ._errors import TEAM_ID, error_body, error_response, mask_key, model_not_found_message
 from ._faults import Fault, FaultDice
+from ._images import IMAGE_PATH, ImageStudio
 from ._limits import TokenBucket
 from ._records import RecordedRequest, Stats
 from ._replies import (
@@ -40,6 +41,7 @@ from ._replies import (
     sse_event,
     stream_events,
 )
+from ._responses import ResponsesEndpoint
 from ._tokens import split_tokens, token_id
 from ._validation import ChatParams, InvalidRequest, parse_json_body, validate_chat
 
@@ -173,6 +175,8 @@ class Emulator:
         # Transports seen so far, to count new connections without keeping closed ones alive.
         self._transports: weakref.WeakSet[Any] = weakref.WeakSet()
         self._static = self._static_bodies()
+        self._images = ImageStudio(self.catalog)
+        self._responses = ResponsesEndpoint(self)
 
     # -- the application ---------------------------------------------------------------
 
@@ -200,6 +204,12 @@ class Emulator:
         router.add_get("/v1/image-generation-models/{model_id}", self._model_lookup("image"))
         router.add_post("/v1/tokenize-text", self._tokenize)
         router.add_get("/v1/api-key", self._api_key)
+        router.add_post("/v1/responses", self._responses.create)
+        router.add_get("/v1/responses/{response_id}", self._responses.retrieve)
+        router.add_delete("/v1/responses/{response_id}", self._responses.delete)
+        router.add_post("/v1/images/generations", self._images.generations)
+        router.add_post("/v1/images/edits", self._images.edits)
+        router.add_get(IMAGE_PATH + "{name}", self._images.serve)
         return app
 
     def _static_bodies(self) -> dict[str, bytes]:
@@ -289,7 +299,8 @@ class Emulator:
 
     def _auth_error(self, request: web.Request) -> web.Response | None:
         expected = self.options.api_key
-        if expected is None:
+        # Image URLs work without the key, as real ones do.
+        if expected is None or request.path.startswith(IMAGE_PATH):
             return None
         token = _bearer_token(request)
         if token is None:

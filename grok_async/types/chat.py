@@ -10,6 +10,7 @@ from typing import Any
 
 from attrs import define, field
 
+from .._observe import Timings
 from ._base import WireModel
 
 __all__ = [
@@ -128,6 +129,8 @@ class ChatCompletion(WireModel):
     output_files: list[Any] | None = None
     #: The ``x-request-id`` of the response (else the completion ``id``); set by the client.
     request_id: str | None = field(default=None, eq=False, repr=False)
+    #: How long the call took (attempts, pool wait, time to headers); set by the client.
+    timings: Timings | None = field(default=None, eq=False, repr=False)
 
 
 # -- streaming --------------------------------------------------------------------------------

@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing_extensions import assert_type
 
 from grok_async import (
+    APIKeyInfo,
     AsyncGrok,
     AsyncStream,
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionMessage,
+    DeferredCompletion,
+    ImageGenerationModel,
+    ImagesResponse,
+    LanguageModel,
+    Model,
     Timeout,
+    TokenizeResult,
     Usage,
 )
 
@@ -40,3 +47,23 @@ async def typed_fan_out(client: AsyncGrok) -> None:
     assert_type(strict, list[ChatCompletion])
     lenient = await client.chat.completions.create_many([], return_exceptions=True)
     assert_type(lenient, list[ChatCompletion | Exception])
+
+
+async def typed_endpoints(client: AsyncGrok) -> None:
+    assert_type(await client.models.list(), list[Model])
+    assert_type(await client.models.retrieve("grok-4"), Model)
+    assert_type(await client.language_models.list(), list[LanguageModel])
+    assert_type(await client.language_models.retrieve("grok-4"), LanguageModel)
+    assert_type(await client.image_generation_models.list(), list[ImageGenerationModel])
+    assert_type((await client.language_models.retrieve("x")).pricing.prompt_text, float | None)
+    assert_type(await client.tokenize(text="hi", model="grok-4"), TokenizeResult)
+    assert_type((await client.tokenize(text="hi", model="grok-4")).ids, list[int])
+    assert_type(await client.api_key_info(), APIKeyInfo)
+    assert_type(await client.images.generate(prompt="a cat"), ImagesResponse)
+
+    handle = await client.chat.completions.create(model="grok-4", messages=[], deferred=True)
+    assert_type(handle, DeferredCompletion)
+    assert_type(await handle.wait(timeout=60), ChatCompletion)
+    assert_type(await client.chat.deferred.get(handle.request_id), ChatCompletion | None)
+    plain = await client.chat.completions.create(model="grok-4", messages=[], deferred=False)
+    assert_type(plain, ChatCompletion)

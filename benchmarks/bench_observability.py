@@ -1,0 +1,180 @@
+"""What observability costs: requests/s and client CPU per request with and without hooks.
+
+Three variants of grok_async ``create()`` against the fast local server at concurrency 64,
+interleaved over several repetitions in fresh interpreters pinned to the client core:
+
+- ``before``: the library as it was before timings, hooks and pool statistics existed
+  (git revision ``BASELINE``, exported to a temporary directory), the reference;
+- ``no hooks``: this checkout with no hooks and no tracing (timings are always on);
+- ``no-op hooks``: this checkout with all five hooks set to a function that does nothing.
+
+The issue's target: no measurable cost (< 2 %) when no hook is set.
+
+    python benchmarks/bench_observability.py [--quick] [--reps 5] [--baseline REV]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import _common as common
+from _clients import API_KEY, MESSAGES, MODEL, PARAMS, drive
+
+#: The last commit before observability landed.
+BASELINE = "5a5b335"
+VARIANTS = ["before", "no-hooks", "noop-hooks"]
+LABELS = {
+    "before": "grok_async before observability",
+    "no-hooks": "grok_async, no hooks",
+    "noop-hooks": "grok_async, 5 no-op hooks",
+}
+
+
+async def worker(variant: str, base_url: str, total: int, server_pid: int) -> None:
+    import grok_async
+
+    options: dict[str, Any] = {}
+    if variant == "noop-hooks":
+
+        def nothing(event: Any) -> None:
+            return None
+
+        options["hooks"] = grok_async.Hooks(
+            on_request=nothing,
+            on_response=nothing,
+            on_retry=nothing,
+            on_error=nothing,
+            on_stream_end=nothing,
+        )
+    client = grok_async.AsyncGrok(API_KEY, base_url=base_url, max_connections=64, **options)
+
+    async def complete() -> int:
+        reply = await client.chat.completions.create(model=MODEL, messages=MESSAGES, **PARAMS)
+        return 1 if reply.choices[0].message.content else 0
+
+    try:
+        await drive(complete, 500, 64)
+        gc.collect()
+        with common.Stopwatch(server_pid) as watch:
+            _, done = await drive(complete, total, 64)
+    finally:
+        await client.close()
+    common.emit(
+        {
+            "variant": variant,
+            "rps": done / watch.wall,
+            "cpu_per_request": watch.cpu / done,
+            "server_cpu_pct": watch.server_percent,
+        }
+    )
+
+
+def export_baseline(revision: str, into: Path) -> Path:
+    """``grok_async/`` as of ``revision``, extracted under ``into``."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "grok_async"],
+        cwd=common.REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def measure(
+    server: Any, *, reps: int, total: int, baseline: Path, log: Any = print
+) -> dict[str, list[dict[str, Any]]]:
+    runs: dict[str, list[dict[str, Any]]] = {}
+    own_lib = os.environ.get("GROK_BENCH_LIB")
+    for rep in range(reps):
+        for variant in VARIANTS:
+            # The workers import grok_async from GROK_BENCH_LIB (see _common.child_env).
+            os.environ["GROK_BENCH_LIB"] = (
+                str(baseline) if variant == "before" else str(common.LIB_DIR)
+            )
+            try:
+                result = common.run_worker(
+                    "bench_observability.py",
+                    [variant, server.base_url, str(total), str(server.pid)],
+                )
+            finally:
+                if own_lib is None:
+                    os.environ.pop("GROK_BENCH_LIB", None)
+                else:
+                    os.environ["GROK_BENCH_LIB"] = own_lib
+            runs.setdefault(variant, []).append(result)
+            log(
+                f"  [observability rep {rep + 1}/{reps}] {variant:<11} "
+                f"{result['rps']:>8,.0f} req/s  cpu/req {result['cpu_per_request'] * 1e6:5.0f} µs"
+            )
+    return runs
+
+
+def report(runs: dict[str, list[dict[str, Any]]], revision: str) -> tuple[str, dict[str, float]]:
+    before_rps = common.median_of(runs["before"], "rps")
+    before_cpu = common.median_of(runs["before"], "cpu_per_request")
+    rows = []
+    ratios: dict[str, float] = {}
+    for variant in VARIANTS:
+        rps = common.median_of(runs[variant], "rps")
+        cpu = common.median_of(runs[variant], "cpu_per_request")
+        rows.append(
+            [
+                LABELS[variant] + (f" (`{revision}`)" if variant == "before" else ""),
+                common.fmt_int(rps),
+                common.ratio(rps, before_rps),
+                f"{cpu * 1e6:.1f} µs",
+                common.ratio(cpu, before_cpu),
+                f"{common.median_of(runs[variant], 'server_cpu_pct'):.0f}%",
+            ]
+        )
+        ratios[f"rps_{variant}"] = rps / before_rps
+        ratios[f"cpu_{variant}"] = cpu / before_cpu
+    table = common.table(
+        ["variant (c=64)", "req/s", "vs before", "client CPU/req", "CPU vs before", "server CPU"],
+        rows,
+    )
+    return table, ratios
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        variant, base_url, total, server_pid = sys.argv[2:6]
+        common.pin_client()
+        asyncio.run(worker(variant, base_url, int(total), int(server_pid)))
+        return
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--baseline", default=BASELINE)
+    args = parser.parse_args()
+    import server as bench_server
+
+    common.pin_client()
+    total = 1_000 if args.quick else 10_000
+    reps = 1 if args.quick else args.reps
+    with tempfile.TemporaryDirectory() as tmp:
+        baseline = export_baseline(args.baseline, Path(tmp))
+        with bench_server.start(cpu=common.SERVER_CPU) as srv:
+            runs = measure(srv, reps=reps, total=total, baseline=baseline)
+    table, ratios = report(runs, args.baseline)
+    print(table)
+    print(
+        f"\nno hooks: {ratios['rps_no-hooks']:.3f}x the requests/s and "
+        f"{ratios['cpu_no-hooks']:.3f}x the client CPU per request of {args.baseline}"
+    )
+
+
+if __name__ == "__main__":
+    main()

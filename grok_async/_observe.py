@@ -1,0 +1,352 @@
+"""What a call did and how long it took: timings, hooks, pool statistics.
+
+Every call carries a small :class:`Call` record (its start time, attempt count and time
+spent waiting for a pooled connection), so ``result.timings`` costs a few clock reads and
+one object. Hooks and OpenTelemetry spans hang off an :class:`Observer`, which exists only
+when the client was given ``hooks=`` or ``tracing=``; without them each attempt checks one
+attribute and moves on.
+
+Hooks receive a :class:`HookEvent`: numbers, the method and path, the status and request
+id, an exception *type*. Never the key, the headers or message contents, so a hook can log
+or export what it receives without thinking about secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+if TYPE_CHECKING:
+    from ._otel import Tracing
+    from ._transport import HTTPResponse
+
+__all__ = [
+    "Call",
+    "HookEvent",
+    "Hooks",
+    "Observer",
+    "PoolStats",
+    "StreamOutcome",
+    "Timings",
+    "make_observer",
+]
+
+logger = logging.getLogger("grok_async")
+
+#: How a stream ended: read to its end, closed early (break, ``aclose()``, garbage
+#: collection), cancelled while reading, or failed with an error.
+StreamOutcome = Literal["exhausted", "closed", "cancelled", "failed"]
+
+HookFn = Callable[["HookEvent"], "Awaitable[None] | None"]
+
+
+@attrs.define(kw_only=True, slots=True)
+class Timings:
+    """How long a call took, in seconds (``result.timings``).
+
+    ``total`` runs from the call until its result was ready: the body read and decoded, or
+    for a stream, until the stream ended (it grows while the stream is read).
+    ``pool_wait`` is the time spent waiting for a free pooled connection, summed over
+    attempts; ``time_to_headers`` is the last attempt's time from sending to the response
+    headers. ``time_to_first_chunk`` (streams only) runs from the call to the first bytes of
+    the body. Retry waits are part of ``total`` only.
+    """
+
+    #: HTTP attempts made (1 when the first attempt succeeded).
+    attempts: int = 1
+    #: Seconds from the call to its result (for a stream: to its end, so far).
+    total: float = 0.0
+    #: Seconds spent waiting for a free pooled connection, all attempts together.
+    pool_wait: float = 0.0
+    #: Seconds from sending the last attempt to its response headers.
+    time_to_headers: float = 0.0
+    #: Streams only: seconds from the call to the first bytes of the body.
+    time_to_first_chunk: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class HookEvent:
+    """What a hook receives: a description of one step of a call, without its contents.
+
+    Which fields are set depends on the hook:
+
+    * ``on_request``: method, path, attempt.
+    * ``on_response``: and status, request_id, ``elapsed`` (sending to headers) and ``wait``
+      (time spent waiting for a pooled connection before this attempt).
+    * ``on_retry``: the failed attempt's status (if any), ``exception_type``, request_id,
+      ``elapsed`` since the call started, and ``wait``, the pause chosen before the next
+      attempt.
+    * ``on_error``: ``exception_type``, status, request_id, ``elapsed`` since the call
+      started, ``attempt`` (attempts made).
+    * ``on_stream_end``: ``outcome``, ``elapsed`` since the call started, request_id, and
+      ``exception_type`` when the stream failed.
+    """
+
+    #: The HTTP method, e.g. ``"POST"``.
+    method: str
+    #: The path under the base URL, e.g. ``"/chat/completions"``.
+    path: str
+    #: The attempt number, from 1.
+    attempt: int
+    #: The HTTP status, when a response (or an error with one) was involved.
+    status: int | None = None
+    #: Seconds (see the class documentation for what each hook measures).
+    elapsed: float | None = None
+    #: Seconds waited: for a pooled connection (``on_response``) or before a retry.
+    wait: float | None = None
+    #: The ``x-request-id`` of the response, when known.
+    request_id: str | None = None
+    #: The class of the exception involved (``RateLimitError``, ``CancelledError``, ...).
+    exception_type: type[BaseException] | None = None
+    #: ``on_stream_end`` only: how the stream ended.
+    outcome: StreamOutcome | None = None
+    #: The model named in the request, when the call has one.
+    model: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Hooks:
+    """Callbacks the client calls as work happens; each is optional.
+
+    Each is a plain function or a coroutine function taking one :class:`HookEvent`. Hooks
+    run inline and complete before the call returns or raises, so keep them quick (hand
+    slow work to a queue). A hook that raises is logged on the ``grok_async`` logger and
+    never breaks the call.
+    """
+
+    #: Before each HTTP attempt.
+    on_request: HookFn | None = None
+    #: When each attempt's response headers arrive (whatever the status).
+    on_response: HookFn | None = None
+    #: Once per decision to retry, with the wait chosen.
+    on_retry: HookFn | None = None
+    #: Once per call that ends in an exception (after its retries), streams included.
+    on_error: HookFn | None = None
+    #: Once per stream however it ends: exhausted, closed early, cancelled or failed.
+    on_stream_end: HookFn | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PoolStats:
+    """The connection pool of the running event loop (``client.pool_stats()``)."""
+
+    #: Connections checked out by requests and streams right now.
+    in_use: int
+    #: Open connections waiting in the pool for the next request (keep-alive).
+    idle: int
+    #: The most connections the pool opens (``max_connections``).
+    limit: int
+    #: Requests waiting for a connection to become free.
+    waiting: int
+
+
+class Call:
+    """One call's bookkeeping, from the first attempt to its result (internal)."""
+
+    __slots__ = ("attempts", "method", "model", "observer", "path", "pool_wait", "span", "started")
+
+    def __init__(
+        self, method: str, path: str, model: str | None, observer: Observer | None
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.model = model
+        self.observer = observer
+        self.started = time.perf_counter()
+        self.attempts = 0
+        self.pool_wait = 0.0
+        self.span: Any = None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def _status(exc: BaseException | None) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+class Observer:
+    """Runs the hooks and the tracing of one client family (exists only when configured)."""
+
+    __slots__ = ("_pending", "hooks", "tracing")
+
+    def __init__(self, hooks: Hooks | None, tracing: Tracing | None) -> None:
+        self.hooks = hooks or Hooks()
+        self.tracing = tracing
+        # Hooks started from a stream's finaliser: referenced until done so they run.
+        self._pending: set[asyncio.Task[None]] = set()
+
+    # -- call lifecycle ------------------------------------------------------------------------
+
+    def begin(self, call: Call) -> None:
+        if self.tracing is not None:
+            call.span = self.tracing.start(call)
+
+    async def attempt(self, call: Call) -> None:
+        hook = self.hooks.on_request
+        if hook is not None:
+            await _run(
+                "on_request",
+                hook,
+                HookEvent(
+                    method=call.method, path=call.path, attempt=call.attempts, model=call.model
+                ),
+            )
+
+    async def response(self, call: Call, response: HTTPResponse, pool_wait: float) -> None:
+        hook = self.hooks.on_response
+        if hook is not None:
+            await _run(
+                "on_response",
+                hook,
+                HookEvent(
+                    method=call.method,
+                    path=call.path,
+                    attempt=call.attempts,
+                    status=response.status,
+                    elapsed=response.time_to_headers,
+                    wait=pool_wait,
+                    request_id=response.request_id,
+                    model=call.model,
+                ),
+            )
+
+    async def retry(self, call: Call, error: BaseException, wait: float) -> None:
+        if self.tracing is not None and call.span is not None:
+            self.tracing.retry(call, error, wait)
+        hook = self.hooks.on_retry
+        if hook is not None:
+            await _run(
+                "on_retry",
+                hook,
+                HookEvent(
+                    method=call.method,
+                    path=call.path,
+                    attempt=call.attempts,
+                    status=_status(error),
+                    elapsed=call.elapsed(),
+                    wait=wait,
+                    request_id=getattr(error, "request_id", None),
+                    exception_type=type(error),
+                    model=call.model,
+                ),
+            )
+
+    async def failed(self, call: Call, error: BaseException) -> None:
+        if self.tracing is not None and call.span is not None:
+            self.tracing.end(call, error=error)
+        hook = self.hooks.on_error
+        if hook is not None:
+            await _run("on_error", hook, self._error_event(call, error))
+
+    def succeeded(self, call: Call, result: object) -> None:
+        if self.tracing is not None and call.span is not None:
+            self.tracing.end(call, result=result)
+
+    async def stream_ended(
+        self,
+        call: Call,
+        outcome: StreamOutcome,
+        error: BaseException | None,
+        request_id: str | None,
+        final: Callable[[], object],
+    ) -> None:
+        """A stream ended: its span ends, ``on_stream_end`` (and ``on_error``) run.
+
+        ``final`` gives what the stream assembled (for the span's usage); it is called only
+        when tracing, as assembling costs.
+        """
+        if self.tracing is not None and call.span is not None:
+            self.tracing.end(call, error=error, result=final(), outcome=outcome)
+        hook = self.hooks.on_stream_end
+        if hook is not None:
+            await _run(
+                "on_stream_end",
+                hook,
+                HookEvent(
+                    method=call.method,
+                    path=call.path,
+                    attempt=call.attempts,
+                    elapsed=call.elapsed(),
+                    request_id=request_id,
+                    exception_type=type(error) if error is not None else None,
+                    status=_status(error),
+                    outcome=outcome,
+                    model=call.model,
+                ),
+            )
+        if error is not None and self.hooks.on_error is not None:
+            await _run("on_error", self.hooks.on_error, self._error_event(call, error))
+
+    def stream_ended_soon(
+        self,
+        call: Call,
+        outcome: StreamOutcome,
+        error: BaseException | None,
+        request_id: str | None,
+        final: Callable[[], object],
+    ) -> None:
+        """:meth:`stream_ended` from synchronous code (a finaliser): run it on the loop."""
+        coro = self.stream_ended(call, outcome, error, request_id, final)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            try:
+                loop = asyncio.get_event_loop_policy().get_event_loop()
+            except RuntimeError:  # pragma: no cover - no loop at all (interpreter exit)
+                coro.close()
+                return
+        if loop.is_closed():
+            coro.close()
+            return
+        task = loop.create_task(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    @staticmethod
+    def _error_event(call: Call, error: BaseException) -> HookEvent:
+        return HookEvent(
+            method=call.method,
+            path=call.path,
+            attempt=call.attempts,
+            status=_status(error),
+            elapsed=call.elapsed(),
+            request_id=getattr(error, "request_id", None),
+            exception_type=type(error),
+            model=call.model,
+        )
+
+
+async def _run(name: str, hook: HookFn, event: HookEvent) -> None:
+    """Call one hook; its failure is logged, never raised into the call."""
+    try:
+        result = hook(event)
+        if inspect.isawaitable(result):
+            await result
+    except Exception as exc:
+        # The hook's own traceback helps its author; the event holds no secrets.
+        logger.warning(
+            "grok_async hook %s raised %s; ignored", name, type(exc).__name__, exc_info=True
+        )
+
+
+def make_observer(hooks: Hooks | None, tracing: object) -> Observer | None:
+    """The observer for these settings, or None when there is nothing to observe."""
+    if hooks is not None and not isinstance(hooks, Hooks):
+        raise TypeError(f"hooks must be a grok_async.Hooks, not {type(hooks).__name__}")
+    tracer = None
+    if tracing:
+        # Imported here only: without tracing=, OpenTelemetry is never imported.
+        from ._otel import Tracing
+
+        tracer = Tracing.create(None if tracing is True else tracing)
+    if hooks is None and tracer is None:
+        return None
+    return Observer(hooks, tracer)

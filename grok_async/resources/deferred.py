@@ -1,0 +1,216 @@
+"""Deferred chat completions: start one now, collect the answer later.
+
+``create(..., deferred=True)`` sends the request with ``"deferred": true``; xAI answers at
+once with a ``request_id`` (:class:`DeferredCompletion`). ``GET
+/v1/chat/deferred-completion/{request_id}`` then answers 202 with an empty body while the
+completion is being computed, 200 with the completion once it is done, and 404 for an
+unknown or expired id. A result can be fetched **exactly once**, within 24 hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+
+from .._errors import APIResponseValidationError, APITimeoutError
+from .._sentinels import NOT_GIVEN, NotGiven
+from .._timeout import TimeoutTypes
+from ..types.chat import ChatCompletion
+from ._decode import decode_object, json_of, path_segment
+
+if TYPE_CHECKING:
+    from .._client import AsyncGrok
+
+__all__ = ["Deferred", "DeferredCompletion", "poll_pauses", "start_deferred"]
+
+# xAI's own SDK waits 10 minutes for a deferred completion before giving up.
+DEFAULT_WAIT_TIMEOUT = 600.0
+# The first poll comes quickly (short answers are ready in a second or two); later polls
+# back off by this factor up to the cap, so a long job costs a few requests a minute.
+DEFAULT_POLL_INTERVAL = 0.25
+DEFAULT_MAX_POLL_INTERVAL = 5.0
+_POLL_GROWTH = 1.5
+
+_PATH = "/chat/deferred-completion/"
+
+
+@attrs.frozen
+class DeferredCompletion:
+    """A started deferred completion: keep its ``request_id``, collect the answer later.
+
+    Returned by ``await client.chat.completions.create(..., deferred=True)``::
+
+        handle = await client.chat.completions.create(model=..., messages=..., deferred=True)
+        completion = await handle.wait(timeout=300)
+
+    The id alone is enough to collect the answer from another process, later, with
+    ``client.chat.deferred.get(request_id)`` or ``wait(request_id)``.
+    """
+
+    #: The id to fetch the completion with (not an ``x-request-id``).
+    request_id: str
+    _deferred: Deferred = attrs.field(repr=False, eq=False, alias="deferred")
+
+    async def get(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> ChatCompletion | None:
+        """The completion if it is done, else None: see :meth:`Deferred.get`."""
+        return await self._deferred.get(
+            self.request_id, extra_headers=extra_headers, timeout=timeout, max_retries=max_retries
+        )
+
+    async def wait(
+        self,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        interval: float = DEFAULT_POLL_INTERVAL,
+        max_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> ChatCompletion:
+        """Poll until the completion is done: see :meth:`Deferred.wait`."""
+        return await self._deferred.wait(
+            self.request_id,
+            timeout=timeout,
+            interval=interval,
+            max_interval=max_interval,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+        )
+
+
+class Deferred:
+    """``client.chat.deferred``: collect deferred completions by ``request_id``."""
+
+    def __init__(self, client: AsyncGrok) -> None:
+        self._client = client
+
+    async def get(
+        self,
+        request_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> ChatCompletion | None:
+        """The completion if it is done, or None while the server is still working (202).
+
+        The server hands a result out **once**: after a call returned it, the id is
+        unknown (404). A network failure while the finished result is being received can
+        therefore lose it, and its retry may get a 404.
+
+        Raises:
+            NotFoundError: unknown or expired id, or a result already fetched.
+            ValueError: ``request_id`` is empty.
+            APIStatusError, APIConnectionError, APITimeoutError: as for any call.
+        """
+        path = _PATH + path_segment(request_id, "request_id")
+        reply = await self._client.request(
+            "GET", path, extra_headers=extra_headers, timeout=timeout, max_retries=max_retries
+        )
+        if reply.status == 202:
+            return None
+        completion = decode_object(reply, ChatCompletion)
+        completion.request_id = reply.request_id or completion.id
+        return completion
+
+    async def wait(
+        self,
+        request_id: str,
+        *,
+        timeout: float | None = DEFAULT_WAIT_TIMEOUT,
+        interval: float = DEFAULT_POLL_INTERVAL,
+        max_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> ChatCompletion:
+        """Poll :meth:`get` until the completion is done, and return it.
+
+        The first poll is immediate; then the pause starts at ``interval`` seconds and
+        grows by half each time up to ``max_interval``, each pause jittered (between half
+        and all of it) so that many waiters do not poll in step.
+
+        ``timeout`` (seconds, None for no limit) bounds the whole wait. It is checked
+        between polls: a poll in flight is never cut off, because a result is handed out
+        only once and would be lost with it. On timeout the completion stays on the
+        server; ``wait`` or ``get`` again with the same id to collect it.
+
+        Raises:
+            APITimeoutError: not done within ``timeout``; the message names the id.
+            NotFoundError: unknown or expired id, or a result already fetched.
+            ValueError: ``request_id`` is empty, or an interval is not positive.
+        """
+        path_segment(request_id, "request_id")  # a bad id fails before any wait
+        if interval <= 0 or max_interval <= 0:
+            raise ValueError("interval and max_interval must be > 0 seconds")
+        if timeout is not None and timeout < 0:
+            raise ValueError(f"timeout must be >= 0 seconds or None, got {timeout!r}")
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        pauses = poll_pauses(interval, max_interval)
+        polls = 0
+        while True:
+            completion = await self.get(
+                request_id, extra_headers=extra_headers, max_retries=max_retries
+            )
+            polls += 1
+            if completion is not None:
+                return completion
+            sleep = next(pauses)
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise APITimeoutError(
+                        f"Deferred completion {request_id!r} was not ready after "
+                        f"{timeout:g} s ({polls} polls). The server keeps it (up to 24 hours): "
+                        "call client.chat.deferred.wait() or get() with this id again."
+                    )
+                sleep = min(sleep, left)  # one last poll right at the deadline
+            await asyncio.sleep(sleep)
+
+
+def poll_pauses(interval: float, max_interval: float) -> Iterator[float]:
+    """The pauses between polls: growing by half from ``interval`` to ``max_interval``,
+    each one a random fraction (half to all) of its step, so waiters drift apart."""
+    step = min(interval, max_interval)
+    while True:
+        yield step * random.uniform(0.5, 1.0)
+        step = min(step * _POLL_GROWTH, max_interval)
+
+
+async def start_deferred(
+    client: AsyncGrok,
+    path: str,
+    body: bytes,
+    *,
+    extra_headers: Mapping[str, str] | None,
+    timeout: TimeoutTypes | NotGiven,
+    max_retries: int | None,
+) -> DeferredCompletion:
+    """POST a request body that has ``"deferred": true``; return the handle to its result."""
+    reply = await client.request(
+        "POST",
+        path,
+        body=body,
+        extra_headers=extra_headers,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+    data = json_of(reply)
+    request_id = data.get("request_id") if isinstance(data, Mapping) else None
+    if not isinstance(request_id, str) or not request_id:
+        raise APIResponseValidationError(
+            "A deferred request was answered without a request_id.",
+            status_code=reply.status,
+            body=reply.body[:2048].decode("utf-8", "replace"),
+            request_id=reply.request_id,
+        )
+    return DeferredCompletion(request_id, deferred=client.chat.deferred)

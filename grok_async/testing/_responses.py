@@ -1,0 +1,545 @@
+"""The emulator's Responses API: ``POST /v1/responses`` (JSON or named-event SSE),
+``GET`` and ``DELETE /v1/responses/{id}``.
+
+The answer is the chat emulator's: the input items become chat messages (a previous
+response's conversation first, ``instructions`` as a system message), the default
+replier (or a scripted ``Reply``) answers them, and the answer is dressed as a response:
+a ``reasoning`` item for reasoning models, ``function_call`` items when the input
+mentions a function tool by name (as ``default_reply`` decides for chat), and a
+``message`` item with the text. So ``responses.create(input="Hi")`` says what
+``chat.completions.create(messages=[{"role": "user", "content": "Hi"}])`` says, on the
+same model. ``max_output_tokens`` cuts the text (status ``incomplete``).
+
+Responses are stored unless ``store`` is false; ``previous_response_id`` must name a
+stored one (404 otherwise).
+
+Faults apply as on chat completions: the client's key and the rate limits at the front
+door, then ``Fault`` items from the queue, the ``replies`` script or the dice. Streams
+deliver mid-stream faults after ``after_chunks`` events: ``error_event`` sends
+``event: error`` with xAI's ``{"type": "error", "status": ..., "error": {...}}`` payload
+and ends the body; ``no_done`` ends the body before the terminal ``response.completed``
+event; ``reset_mid_stream``, ``stall_mid_stream`` and ``malformed`` as for chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import orjson
+from aiohttp import web
+
+from ._catalog import ModelInfo, is_reasoning_model
+from ._errors import error_response, model_not_found_message
+from ._faults import Fault
+from ._replies import Answer, Reply, build_answer, default_reply
+from ._tokens import split_tokens
+from ._validation import InvalidRequest, _check_ranges, parse_json_body
+
+if TYPE_CHECKING:
+    from ._server import Emulator
+
+__all__ = ["ResponsesEndpoint"]
+
+_INPUT_ROLES = frozenset({"user", "assistant", "system", "developer"})
+# Input items that carry nothing the emulated model reads (earlier reasoning, server-side
+# tool calls): accepted, as xAI accepts them, and skipped.
+_IGNORED_INPUT = frozenset({"reasoning", "compaction"})
+
+
+@attrs.define
+class _Stored:
+    payload: dict[str, Any]
+    #: The conversation so far as chat messages, this response's answer included.
+    messages: list[dict[str, Any]]
+
+
+def _required(field: str) -> InvalidRequest:
+    return InvalidRequest(
+        422, f"Failed to deserialize the JSON body into the target type: missing field `{field}`"
+    )
+
+
+def _invalid_type(field: str, expected: str) -> InvalidRequest:
+    return InvalidRequest(
+        422,
+        "Failed to deserialize the JSON body into the target type: "
+        f"{field}: invalid type, expected {expected}",
+    )
+
+
+def _input_messages(value: Any) -> list[dict[str, Any]]:
+    """``input`` as chat messages, or ``InvalidRequest`` for a shape xAI refuses."""
+    if value is None:
+        raise _required("input")
+    if isinstance(value, str):
+        return [{"role": "user", "content": value}]
+    if not isinstance(value, list):
+        raise _invalid_type("input", "a string or a sequence of input items")
+    if not value:
+        raise InvalidRequest(400, "The input must contain at least one item.")
+    messages: list[dict[str, Any]] = []
+    for position, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise _invalid_type(f"input[{position}]", "an input item object")
+        kind = item.get("type", "message")
+        if kind == "message" or (kind is None and "role" in item):
+            messages.append(_message_item(item, position))
+        elif kind == "function_call_output":
+            call_id, output = item.get("call_id"), item.get("output")
+            if not isinstance(call_id, str) or not isinstance(output, str):
+                raise InvalidRequest(
+                    422, f"input[{position}] (function_call_output) needs `call_id` and `output`."
+                )
+            messages.append({"role": "tool", "content": output, "tool_call_id": call_id})
+        elif kind == "function_call":
+            messages.append(_function_call_item(item, position))
+        elif not isinstance(kind, str):
+            raise _invalid_type(f"input[{position}].type", "a string")
+        elif kind in _IGNORED_INPUT or kind.endswith("_call"):
+            continue
+        else:
+            raise InvalidRequest(400, f"Unknown input item type {kind!r} in input[{position}].")
+    return messages
+
+
+def _message_item(item: Mapping[str, Any], position: int) -> dict[str, Any]:
+    role = item.get("role")
+    if role not in _INPUT_ROLES:
+        raise InvalidRequest(
+            400,
+            f"Invalid role {role!r} in input[{position}]; expected one of "
+            f"{', '.join(sorted(_INPUT_ROLES))}.",
+        )
+    content = item.get("content")
+    if not isinstance(content, (str, list)):
+        raise _invalid_type(f"input[{position}].content", "a string or an array of parts")
+    # Output items sent back (role assistant, output_text parts) read like any message.
+    return {"role": role, "content": content}
+
+
+def _function_call_item(item: Mapping[str, Any], position: int) -> dict[str, Any]:
+    call_id, name = item.get("call_id"), item.get("name")
+    arguments = item.get("arguments", "")
+    if not isinstance(call_id, str) or not isinstance(name, str) or not isinstance(arguments, str):
+        raise InvalidRequest(
+            422, f"input[{position}] (function_call) needs `call_id`, `name` and `arguments`."
+        )
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+        ],
+    }
+
+
+def _chat_tools(tools: Any) -> list[dict[str, Any]] | None:
+    """Function tools in chat form (``{"type": "function", "function": {...}}``); the
+    Responses API writes them flat. Server-side tools are not emulated and left out."""
+    if not isinstance(tools, list):
+        return None
+    converted = []
+    for tool in tools:
+        if not isinstance(tool, Mapping) or tool.get("type") != "function":
+            continue
+        if isinstance(tool.get("function"), Mapping):  # the chat form, accepted as well
+            converted.append(dict(tool))
+        elif isinstance(tool.get("name"), str):
+            function = {k: v for k, v in tool.items() if k != "type"}
+            converted.append({"type": "function", "function": function})
+    return converted
+
+
+def _chat_tool_choice(choice: Any) -> Any:
+    if isinstance(choice, Mapping) and isinstance(choice.get("name"), str):
+        return {"type": "function", "function": {"name": choice["name"]}}
+    return choice
+
+
+def _check(body: Mapping[str, Any], emulator: Emulator) -> ModelInfo:
+    """Validate a ``/v1/responses`` body the way xAI does; return the model."""
+    name = body.get("model")
+    if name is None or name == "":
+        raise InvalidRequest(400, "The request must specify a model.")
+    if not isinstance(name, str):
+        raise _invalid_type("model", "a string")
+    model = emulator.catalog.resolve(name)
+    if model is None:
+        raise InvalidRequest(404, model_not_found_message(name))
+    if model.kind != "language":
+        raise InvalidRequest(
+            400, f"The model {model.id} is an image generation model; it cannot respond."
+        )
+    _check_ranges(
+        {
+            key: body[key]
+            for key in ("temperature", "top_p", "top_logprobs", "stream", "logprobs", "tools")
+            if key in body
+        }
+        | {"parallel_tool_calls": body.get("parallel_tool_calls")}
+    )
+    limit = body.get("max_output_tokens")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
+        raise _invalid_type("max_output_tokens", "an integer")
+    if isinstance(limit, int) and limit < 1:
+        raise InvalidRequest(400, f"max_output_tokens must be at least 1, got {limit}.")
+    for flag in ("store",):
+        if body.get(flag) is not None and not isinstance(body[flag], bool):
+            raise _invalid_type(flag, "a boolean")
+    for text in ("instructions", "previous_response_id", "user"):
+        if body.get(text) is not None and not isinstance(body[text], str):
+            raise _invalid_type(text, "a string")
+    if body.get("instructions") is not None and body.get("previous_response_id") is not None:
+        # xAI: instructions "cannot be used alongside previous_response_id, where the
+        # system prompt of the previous message will be used".
+        raise InvalidRequest(400, "instructions cannot be used together with previous_response_id.")
+    return model
+
+
+class ResponsesEndpoint:
+    """The Responses API of one emulator: its handlers and its stored responses."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._emulator = emulator
+        self._stored: dict[str, _Stored] = {}
+
+    # -- handlers ------------------------------------------------------------------------
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        """``POST /v1/responses``."""
+        emulator = self._emulator
+        try:
+            body = parse_json_body(request.content_type, await request.read())
+            model = _check(body, emulator)
+            messages = self._conversation(body)
+        except InvalidRequest as exc:
+            return error_response(exc.status, exc.message)
+        fault = emulator._dice.roll() if emulator._dice is not None else None
+        replies: Sequence[Reply] | None = None
+        if fault is None:
+            try:
+                scripted = await emulator._scripted(body)
+            except Exception as exc:  # a bug in the test's replier: tell the client why
+                return error_response(500, f"The replies callable raised {exc!r}")
+            if isinstance(scripted, Fault):
+                fault = scripted
+            else:
+                replies = scripted
+        if fault is not None:
+            emulator.stats.faults[fault.name] += 1
+            early = await emulator._before_headers(request, fault)
+            if early is not None:
+                return early
+            if fault.kind == "stall":
+                fault = None  # served its purpose: the answer itself is normal
+        chat = self._chat_request(body, model, messages)
+        if replies is None:
+            replies = default_reply(chat, reasoning=is_reasoning_model(model.id))
+        answer = build_answer(chat, replies[:1], model, 1)
+        payload = self._payload(body, answer, chat)
+        if body.get("store") is not False:
+            self._stored[payload["id"]] = _Stored(payload, [*messages, _assistant_turn(answer)])
+        if body.get("stream") is True:
+            return await self._stream(request, payload, fault)
+        if fault is not None and fault.kind == "error_event":
+            return _nested_error(fault)
+        return await emulator._send_json(request, orjson.dumps(payload), fault)
+
+    async def retrieve(self, request: web.Request) -> web.StreamResponse:
+        """``GET /v1/responses/{response_id}``."""
+        stored = self._stored.get(request.match_info["response_id"])
+        if stored is None:
+            return _not_found(request.match_info["response_id"])
+        return web.Response(body=orjson.dumps(stored.payload), content_type="application/json")
+
+    async def delete(self, request: web.Request) -> web.StreamResponse:
+        """``DELETE /v1/responses/{response_id}``."""
+        response_id = request.match_info["response_id"]
+        if self._stored.pop(response_id, None) is None:
+            return _not_found(response_id)
+        return web.Response(
+            body=orjson.dumps({"id": response_id, "object": "response", "deleted": True}),
+            content_type="application/json",
+        )
+
+    # -- building the answer -------------------------------------------------------------
+
+    def _conversation(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The chat messages the model answers: the previous response's conversation (or
+        the instructions), then this request's input."""
+        messages = _input_messages(body.get("input"))
+        previous_id = body.get("previous_response_id")
+        if previous_id is not None:
+            previous = self._stored.get(previous_id)
+            if previous is None:
+                raise InvalidRequest(404, f"Response with id '{previous_id}' not found.")
+            return [*previous.messages, *messages]
+        instructions = body.get("instructions")
+        if instructions is not None:
+            return [{"role": "system", "content": instructions}, *messages]
+        return messages
+
+    @staticmethod
+    def _chat_request(
+        body: Mapping[str, Any], model: ModelInfo, messages: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The chat completion request that asks what this response asks."""
+        chat: dict[str, Any] = {"model": model.id, "messages": messages}
+        tools = _chat_tools(body.get("tools"))
+        if tools:
+            chat["tools"] = tools
+        for key, value in (
+            ("tool_choice", _chat_tool_choice(body.get("tool_choice"))),
+            ("parallel_tool_calls", body.get("parallel_tool_calls")),
+            ("max_completion_tokens", body.get("max_output_tokens")),
+        ):
+            if value is not None:
+                chat[key] = value
+        return chat
+
+    def _payload(
+        self, body: Mapping[str, Any], answer: Answer, chat: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The response object of ``answer``."""
+        response_id = str(uuid.uuid4())
+        choice = answer.choices[0]
+        output: list[dict[str, Any]] = []
+        if choice.reasoning_content is not None:
+            reasoning: dict[str, Any] = {
+                "id": f"rs_{response_id}",
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": choice.reasoning_content}],
+                "status": "completed",
+            }
+            include = body.get("include")
+            if isinstance(include, list) and "reasoning.encrypted_content" in include:
+                reasoning["encrypted_content"] = base64.b64encode(
+                    choice.reasoning_content.encode()
+                ).decode()
+            output.append(reasoning)
+        for call in choice.tool_calls:
+            output.append(
+                {
+                    "id": f"fc_{call['id']}",
+                    "type": "function_call",
+                    "call_id": call["id"],
+                    "name": call["function"]["name"],
+                    "arguments": call["function"]["arguments"],
+                    "status": "completed",
+                }
+            )
+        if choice.content is not None:
+            output.append(
+                {
+                    "id": f"msg_{response_id}",
+                    "type": "message",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [
+                        {
+                            "type": "output_text",
+                            "text": choice.content,
+                            "annotations": [],
+                            "logprobs": [],
+                        }
+                    ],
+                }
+            )
+        cut = choice.finish_reason == "length"
+        now = int(time.time())
+        tools = body.get("tools")
+        payload: dict[str, Any] = {
+            "id": response_id,
+            "object": "response",
+            "created_at": now,
+            "completed_at": None if cut else now,
+            "model": answer.model,
+            "output": output,
+            "status": "incomplete" if cut else "completed",
+            "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
+            "error": None,
+            "usage": _usage(answer.usage),
+            "previous_response_id": body.get("previous_response_id"),
+            "instructions": body.get("instructions"),
+            "max_output_tokens": body.get("max_output_tokens"),
+            "parallel_tool_calls": body.get("parallel_tool_calls", True),
+            "temperature": body.get("temperature"),
+            "top_p": body.get("top_p"),
+            "tool_choice": body.get("tool_choice", "auto" if chat.get("tools") else "none"),
+            "tools": tools if isinstance(tools, list) else [],
+            "reasoning": body.get("reasoning"),
+            "text": body.get("text", {"format": {"type": "text"}}),
+            "store": body.get("store", True),
+            "user": body.get("user"),
+            "metadata": body.get("metadata"),
+        }
+        if answer.extra:
+            payload.update(answer.extra)
+        return payload
+
+    # -- streaming -----------------------------------------------------------------------
+
+    async def _stream(
+        self, request: web.Request, payload: dict[str, Any], fault: Fault | None
+    ) -> web.StreamResponse:
+        """Send ``payload`` as the named events of a Responses stream, with ``fault``."""
+        events = _stream_events(payload)
+        # A fault placed past the end (and no_done always) strikes just before the
+        # terminal event.
+        last = len(events) - 1
+        strike_at = -1
+        if fault is not None:
+            strike_at = last if fault.kind == "no_done" else min(fault.after_chunks, last)
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        options = self._emulator.options
+        interval = 1.0 / options.tokens_per_second if options.tokens_per_second else 0
+        loop = asyncio.get_running_loop()
+        try:
+            await response.prepare(request)
+            next_at = loop.time()
+            for position, event in enumerate(events):
+                if fault is not None and position == strike_at:
+                    if fault.kind == "reset_mid_stream":
+                        if request.transport is not None:
+                            request.transport.abort()
+                        return response
+                    if fault.kind in ("error_event", "no_done"):
+                        if fault.kind == "error_event":
+                            await response.write(_error_event(fault, position))
+                        await response.write_eof()
+                        return response
+                    if fault.kind == "stall_mid_stream":
+                        await asyncio.sleep(fault.seconds)
+                        next_at = loop.time()
+                    elif fault.kind == "malformed":
+                        await response.write(
+                            b'event: response.output_text.delta\ndata: {"type":\n\n'
+                        )
+                if interval and position:
+                    next_at += interval
+                    delay = next_at - loop.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                await response.write(event)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client closed the stream early, as it may
+        return response
+
+
+def _assistant_turn(answer: Answer) -> dict[str, Any]:
+    choice = answer.choices[0]
+    turn: dict[str, Any] = {"role": "assistant", "content": choice.content}
+    if choice.tool_calls:
+        turn["tool_calls"] = list(choice.tool_calls)
+    return turn
+
+
+def _usage(chat_usage: Mapping[str, Any]) -> dict[str, Any]:
+    """Chat usage in the Responses shape (a scripted usage without chat keys is sent as is)."""
+    if "prompt_tokens" not in chat_usage:
+        return dict(chat_usage)
+    prompt = chat_usage.get("prompt_tokens_details") or {}
+    completion = chat_usage.get("completion_tokens_details") or {}
+    return {
+        "input_tokens": chat_usage["prompt_tokens"],
+        "input_tokens_details": {"cached_tokens": prompt.get("cached_tokens", 0)},
+        "output_tokens": chat_usage.get("completion_tokens", 0),
+        # xAI counts reasoning tokens apart from output tokens, as on chat (SPEC.md §2).
+        "output_tokens_details": {"reasoning_tokens": completion.get("reasoning_tokens", 0)},
+        "total_tokens": chat_usage.get("total_tokens", 0),
+        "num_sources_used": chat_usage.get("num_sources_used", 0),
+        "num_server_side_tools_used": 0,
+    }
+
+
+def _sse(payload: Mapping[str, Any]) -> bytes:
+    return (
+        b"event: " + str(payload["type"]).encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
+    )
+
+
+def _stream_events(payload: dict[str, Any]) -> list[bytes]:
+    """The named SSE events of a streamed response, in the order the API sends them; the
+    terminal event (``response.completed`` or ``response.incomplete``) last."""
+    events: list[dict[str, Any]] = []
+
+    def emit(kind: str, **fields: Any) -> None:
+        events.append({"type": kind, "sequence_number": len(events), **fields})
+
+    pending = {**payload, "status": "in_progress", "output": [], "usage": None}
+    pending["completed_at"] = None
+    emit("response.created", response=pending)
+    emit("response.in_progress", response=pending)
+    for index, item in enumerate(payload["output"]):
+        item_id = item["id"]
+        kind = item["type"]
+        if kind == "reasoning":
+            emit(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "summary": [], "status": "in_progress"},
+            )
+            for summary_index, summary in enumerate(item["summary"]):
+                part = {"type": "summary_text", "text": ""}
+                where = {"item_id": item_id, "output_index": index, "summary_index": summary_index}
+                emit("response.reasoning_summary_part.added", **where, part=part)
+                for piece in split_tokens(summary["text"]):
+                    emit("response.reasoning_summary_text.delta", **where, delta=piece)
+                emit("response.reasoning_summary_text.done", **where, text=summary["text"])
+                emit("response.reasoning_summary_part.done", **where, part=summary)
+        elif kind == "function_call":
+            emit(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "arguments": "", "status": "in_progress"},
+            )
+            where = {"item_id": item_id, "output_index": index}
+            # xAI sends a call's arguments whole, in one delta (SPEC.md §3).
+            emit("response.function_call_arguments.delta", **where, delta=item["arguments"])
+            emit("response.function_call_arguments.done", **where, arguments=item["arguments"])
+        else:
+            emit(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "content": [], "status": "in_progress"},
+            )
+            for content_index, part in enumerate(item["content"]):
+                where = {"item_id": item_id, "output_index": index, "content_index": content_index}
+                emit("response.content_part.added", **where, part={**part, "text": ""})
+                for piece in split_tokens(part["text"]):
+                    emit("response.output_text.delta", **where, delta=piece, logprobs=[])
+                emit("response.output_text.done", **where, text=part["text"], logprobs=[])
+                emit("response.content_part.done", **where, part=part)
+        emit("response.output_item.done", output_index=index, item=item)
+    final = "response.incomplete" if payload["status"] == "incomplete" else "response.completed"
+    emit(final, response=payload)
+    return [_sse(event) for event in events]
+
+
+def _error_event(fault: Fault, sequence_number: int) -> bytes:
+    return _sse(
+        {
+            "type": "error",
+            "sequence_number": sequence_number,
+            "status": 500,
+            "error": {"code": fault.code, "message": fault.message, "param": None},
+        }
+    )
+
+
+def _nested_error(fault: Fault) -> web.Response:
+    body = {"error": {"message": fault.message, "type": "server_error", "code": fault.code}}
+    return web.Response(status=500, body=orjson.dumps(body), content_type="application/json")
+
+
+def _not_found(response_id: str) -> web.Response:
+    return error_response(404, f"Response with id '{response_id}' not found.")

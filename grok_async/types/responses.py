@@ -1,0 +1,503 @@
+"""Response models of ``/v1/responses`` (xAI's current API): responses, output items, usage,
+and the typed events of a streamed response.
+
+Output items, content parts and stream events are each a family keyed by their ``"type"``:
+the known types decode into their own class, anything else into the family's base class
+(:class:`ResponseOutputItem`, :class:`ResponseContentPart`, :class:`ResponseStreamEvent`),
+which keeps every field in ``.raw``. So a server-side tool call (``web_search_call``,
+``x_search_call``, ``code_interpreter_call``, ``mcp_call``, ...) or an event type this
+library does not know yet never raises; check ``.type`` or use ``isinstance``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import define, field
+
+from .._observe import Timings
+from ._base import WireModel
+
+__all__ = [
+    "CONTENT_PART_TYPES",
+    "EVENT_TYPES",
+    "OUTPUT_ITEM_TYPES",
+    "TERMINAL_EVENT_TYPES",
+    "InputTokensDetails",
+    "OutputTokensDetails",
+    "ReasoningSummaryText",
+    "ReasoningText",
+    "Response",
+    "ResponseAnnotation",
+    "ResponseCompletedEvent",
+    "ResponseContentPart",
+    "ResponseContentPartAddedEvent",
+    "ResponseContentPartDoneEvent",
+    "ResponseCreatedEvent",
+    "ResponseDeleted",
+    "ResponseFailedEvent",
+    "ResponseFunctionCallArgumentsDeltaEvent",
+    "ResponseFunctionCallArgumentsDoneEvent",
+    "ResponseFunctionToolCall",
+    "ResponseInProgressEvent",
+    "ResponseIncompleteDetails",
+    "ResponseIncompleteEvent",
+    "ResponseLifecycleEvent",
+    "ResponseOutputItem",
+    "ResponseOutputItemAddedEvent",
+    "ResponseOutputItemDoneEvent",
+    "ResponseOutputMessage",
+    "ResponseOutputRefusal",
+    "ResponseOutputText",
+    "ResponseReasoningItem",
+    "ResponseReasoningSummaryTextDeltaEvent",
+    "ResponseReasoningSummaryTextDoneEvent",
+    "ResponseReasoningTextDeltaEvent",
+    "ResponseReasoningTextDoneEvent",
+    "ResponseStreamEvent",
+    "ResponseTextDeltaEvent",
+    "ResponseTextDoneEvent",
+    "ResponseUsage",
+]
+
+
+# -- usage ------------------------------------------------------------------------------------
+
+
+@define
+class InputTokensDetails(WireModel):
+    """How the input tokens divide: ``cached_tokens`` were reused from earlier requests."""
+
+    cached_tokens: int | None = None
+
+
+@define
+class OutputTokensDetails(WireModel):
+    """How the output tokens divide: ``reasoning_tokens`` were spent thinking."""
+
+    reasoning_tokens: int | None = None
+
+
+@define
+class ResponseUsage(WireModel):
+    """Token counts of a response. As on chat completions, ``total_tokens`` may exceed
+    ``input_tokens + output_tokens``: xAI counts reasoning tokens apart."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    input_tokens_details: InputTokensDetails | None = None
+    output_tokens_details: OutputTokensDetails | None = None
+    #: Live Search sources used (billed per source); xAI-specific.
+    num_sources_used: int | None = None
+    #: Server-side tool calls made (web search, X search, code execution, ...); xAI-specific.
+    num_server_side_tools_used: int | None = None
+    #: Cost in USD ticks (1 USD = 10,000,000,000 ticks); xAI-specific.
+    cost_in_usd_ticks: int | None = None
+    #: Server-side tool calls by kind (``web_search_calls``, ``x_search_calls``, ...).
+    server_side_tool_usage_details: Any = None
+
+
+# -- content parts ----------------------------------------------------------------------------
+
+
+@define
+class ResponseContentPart(WireModel):
+    """One part of an output message's content; a part of unknown type is this class."""
+
+    type: str = ""
+
+
+@define
+class ResponseAnnotation(WireModel):
+    """A citation inside output text (``type`` is ``url_citation``)."""
+
+    type: str = ""
+    url: str | None = None
+    title: str | None = None
+    start_index: int | None = None
+    end_index: int | None = None
+
+
+@define
+class ResponseOutputText(ResponseContentPart):
+    """Text the model wrote, with the citations (``annotations``) that back it."""
+
+    type: str = "output_text"
+    text: str = ""
+    annotations: list[ResponseAnnotation] = field(factory=list)
+    logprobs: Any = None
+
+
+@define
+class ResponseOutputRefusal(ResponseContentPart):
+    """The model declined to answer; ``refusal`` says why."""
+
+    type: str = "refusal"
+    refusal: str = ""
+
+
+#: Content part classes by their ``type``; other types decode as :class:`ResponseContentPart`.
+CONTENT_PART_TYPES: Mapping[str, type[ResponseContentPart]] = {
+    "output_text": ResponseOutputText,
+    "refusal": ResponseOutputRefusal,
+}
+
+
+# -- output items -----------------------------------------------------------------------------
+
+
+@define
+class ResponseOutputItem(WireModel):
+    """One item of a response's ``output``. Items of a type without a class of their own
+    (server-side tool calls such as ``web_search_call``) are this class; read their other
+    fields from ``.raw``."""
+
+    type: str = ""
+    id: str | None = None
+    #: ``completed``, ``in_progress`` or ``incomplete``.
+    status: str | None = None
+
+
+@define
+class ResponseOutputMessage(ResponseOutputItem):
+    """A message from the model: ``content`` holds output text and refusal parts."""
+
+    type: str = "message"
+    role: str = "assistant"
+    content: list[ResponseContentPart] = field(factory=list)
+
+
+@define
+class ResponseFunctionToolCall(ResponseOutputItem):
+    """A call of one of your ``function`` tools: run it and send the result back as a
+    ``{"type": "function_call_output", "call_id": ..., "output": ...}`` input item."""
+
+    type: str = "function_call"
+    call_id: str = ""
+    name: str = ""
+    #: The arguments as a JSON string.
+    arguments: str = ""
+
+
+@define
+class ReasoningSummaryText(WireModel):
+    """A summary of the model's reasoning."""
+
+    type: str = "summary_text"
+    text: str = ""
+
+
+@define
+class ReasoningText(WireModel):
+    """The model's reasoning text itself."""
+
+    type: str = "reasoning_text"
+    text: str = ""
+
+
+@define
+class ResponseReasoningItem(ResponseOutputItem):
+    """The model's reasoning: a ``summary``, the reasoning ``content`` when the model shares
+    it, and ``encrypted_content`` when ``include=["reasoning.encrypted_content"]`` asked
+    for it (send the item back as input to continue without storing the response)."""
+
+    type: str = "reasoning"
+    summary: list[ReasoningSummaryText] = field(factory=list)
+    content: list[ReasoningText] | None = None
+    encrypted_content: str | None = None
+
+
+#: Output item classes by their ``type``; other types decode as :class:`ResponseOutputItem`.
+OUTPUT_ITEM_TYPES: Mapping[str, type[ResponseOutputItem]] = {
+    "message": ResponseOutputMessage,
+    "function_call": ResponseFunctionToolCall,
+    "reasoning": ResponseReasoningItem,
+}
+
+
+# -- the response -----------------------------------------------------------------------------
+
+
+@define
+class ResponseIncompleteDetails(WireModel):
+    """Why a response stopped early: ``max_output_tokens``, ``max_prompt_tokens``, ..."""
+
+    reason: str | None = None
+
+
+@define
+class Response(WireModel):
+    """A model response: ``response.output_text`` for the answer, ``response.output`` for
+    every item (messages, function calls, reasoning, server-side tool calls).
+
+    ``id`` is required: a body without it is not a response.
+    """
+
+    id: str
+    object: str = "response"
+    created_at: int = 0
+    #: When the response completed (Unix seconds); only set once it has.
+    completed_at: int | None = None
+    model: str = ""
+    output: list[ResponseOutputItem] = field(factory=list)
+    #: ``completed``, ``in_progress``, ``incomplete`` or ``failed``.
+    status: str | None = None
+    incomplete_details: ResponseIncompleteDetails | None = None
+    #: What went wrong when ``status`` is ``failed``: usually ``{"code", "message"}``.
+    error: Any = None
+    usage: ResponseUsage | None = None
+    previous_response_id: str | None = None
+    instructions: Any = None
+    max_output_tokens: int | None = None
+    parallel_tool_calls: bool | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    tool_choice: Any = None
+    tools: list[Any] | None = None
+    reasoning: Any = None
+    text: Any = None
+    #: Whether the server keeps the response for :meth:`retrieve` and chaining (30 days).
+    store: bool | None = None
+    user: str | None = None
+    metadata: Any = None
+    #: The ``x-request-id`` of the response (else the response ``id``); set by the client.
+    request_id: str | None = field(default=None, eq=False, repr=False)
+    #: How long the call took (attempts, pool wait, time to headers); set by the client.
+    timings: Timings | None = field(default=None, eq=False, repr=False)
+
+    @property
+    def output_text(self) -> str:
+        """The text of every output message, concatenated (``""`` when there is none)."""
+        return "".join(
+            part.text
+            for item in self.output
+            if isinstance(item, ResponseOutputMessage)
+            for part in item.content
+            if isinstance(part, ResponseOutputText)
+        )
+
+
+@define
+class ResponseDeleted(WireModel):
+    """What ``client.responses.delete(id)`` returns."""
+
+    id: str = ""
+    object: str = "response"
+    deleted: bool = False
+    #: The ``x-request-id`` of the response; set by the client.
+    request_id: str | None = field(default=None, eq=False, repr=False)
+
+
+# -- stream events ----------------------------------------------------------------------------
+
+
+@define
+class ResponseStreamEvent(WireModel):
+    """One event of a streamed response. The base of every event class; an event of a
+    type this library does not know is this class itself, with its fields in ``.raw``."""
+
+    type: str = ""
+    #: The event's position in the stream.
+    sequence_number: int | None = None
+
+
+@define
+class ResponseLifecycleEvent(ResponseStreamEvent):
+    """An event carrying the whole response as it stands (created, in progress, done)."""
+
+    response: Response | None = None
+
+
+@define
+class ResponseCreatedEvent(ResponseLifecycleEvent):
+    """``response.created``: the first event; the response has its ``id``."""
+
+    type: str = "response.created"
+
+
+@define
+class ResponseInProgressEvent(ResponseLifecycleEvent):
+    """``response.in_progress``: the model is working."""
+
+    type: str = "response.in_progress"
+
+
+@define
+class ResponseCompletedEvent(ResponseLifecycleEvent):
+    """``response.completed``: the last event of a successful response, with its usage."""
+
+    type: str = "response.completed"
+
+
+@define
+class ResponseFailedEvent(ResponseLifecycleEvent):
+    """``response.failed``: the last event of a response that failed; ``response.error``
+    says why."""
+
+    type: str = "response.failed"
+
+
+@define
+class ResponseIncompleteEvent(ResponseLifecycleEvent):
+    """``response.incomplete``: the last event of a response cut short;
+    ``response.incomplete_details`` says why."""
+
+    type: str = "response.incomplete"
+
+
+@define
+class ResponseOutputItemAddedEvent(ResponseStreamEvent):
+    """``response.output_item.added``: a new output item begins."""
+
+    type: str = "response.output_item.added"
+    output_index: int = 0
+    item: ResponseOutputItem | None = None
+
+
+@define
+class ResponseOutputItemDoneEvent(ResponseStreamEvent):
+    """``response.output_item.done``: an output item is complete."""
+
+    type: str = "response.output_item.done"
+    output_index: int = 0
+    item: ResponseOutputItem | None = None
+
+
+@define
+class ResponseContentPartAddedEvent(ResponseStreamEvent):
+    """``response.content_part.added``: a message's new content part begins."""
+
+    type: str = "response.content_part.added"
+    item_id: str = ""
+    output_index: int = 0
+    content_index: int = 0
+    part: ResponseContentPart | None = None
+
+
+@define
+class ResponseContentPartDoneEvent(ResponseStreamEvent):
+    """``response.content_part.done``: a content part is complete."""
+
+    type: str = "response.content_part.done"
+    item_id: str = ""
+    output_index: int = 0
+    content_index: int = 0
+    part: ResponseContentPart | None = None
+
+
+@define
+class ResponseTextDeltaEvent(ResponseStreamEvent):
+    """``response.output_text.delta``: the next piece of output text."""
+
+    type: str = "response.output_text.delta"
+    item_id: str = ""
+    output_index: int = 0
+    content_index: int = 0
+    delta: str = ""
+    logprobs: Any = None
+
+
+@define
+class ResponseTextDoneEvent(ResponseStreamEvent):
+    """``response.output_text.done``: a text part is complete; ``text`` is all of it."""
+
+    type: str = "response.output_text.done"
+    item_id: str = ""
+    output_index: int = 0
+    content_index: int = 0
+    text: str = ""
+    logprobs: Any = None
+
+
+@define
+class ResponseReasoningSummaryTextDeltaEvent(ResponseStreamEvent):
+    """``response.reasoning_summary_text.delta``: the next piece of a reasoning summary."""
+
+    type: str = "response.reasoning_summary_text.delta"
+    item_id: str = ""
+    output_index: int = 0
+    summary_index: int = 0
+    delta: str = ""
+
+
+@define
+class ResponseReasoningSummaryTextDoneEvent(ResponseStreamEvent):
+    """``response.reasoning_summary_text.done``: a reasoning summary is complete."""
+
+    type: str = "response.reasoning_summary_text.done"
+    item_id: str = ""
+    output_index: int = 0
+    summary_index: int = 0
+    text: str = ""
+
+
+@define
+class ResponseReasoningTextDeltaEvent(ResponseStreamEvent):
+    """``response.reasoning_text.delta``: the next piece of the reasoning itself."""
+
+    type: str = "response.reasoning_text.delta"
+    item_id: str = ""
+    output_index: int = 0
+    content_index: int = 0
+    delta: str = ""
+
+
+@define
+class ResponseReasoningTextDoneEvent(ResponseStreamEvent):
+    """``response.reasoning_text.done``: a reasoning text is complete."""
+
+    type: str = "response.reasoning_text.done"
+    item_id: str = ""
+    output_index: int = 0
+    content_index: int = 0
+    text: str = ""
+
+
+@define
+class ResponseFunctionCallArgumentsDeltaEvent(ResponseStreamEvent):
+    """``response.function_call_arguments.delta``: the next piece of a call's arguments."""
+
+    type: str = "response.function_call_arguments.delta"
+    item_id: str = ""
+    output_index: int = 0
+    delta: str = ""
+
+
+@define
+class ResponseFunctionCallArgumentsDoneEvent(ResponseStreamEvent):
+    """``response.function_call_arguments.done``: a call's arguments are complete."""
+
+    type: str = "response.function_call_arguments.done"
+    item_id: str = ""
+    output_index: int = 0
+    arguments: str = ""
+    name: str | None = None
+
+
+_EVENT_CLASSES: tuple[type[ResponseStreamEvent], ...] = (
+    ResponseCreatedEvent,
+    ResponseInProgressEvent,
+    ResponseCompletedEvent,
+    ResponseFailedEvent,
+    ResponseIncompleteEvent,
+    ResponseOutputItemAddedEvent,
+    ResponseOutputItemDoneEvent,
+    ResponseContentPartAddedEvent,
+    ResponseContentPartDoneEvent,
+    ResponseTextDeltaEvent,
+    ResponseTextDoneEvent,
+    ResponseReasoningSummaryTextDeltaEvent,
+    ResponseReasoningSummaryTextDoneEvent,
+    ResponseReasoningTextDeltaEvent,
+    ResponseReasoningTextDoneEvent,
+    ResponseFunctionCallArgumentsDeltaEvent,
+    ResponseFunctionCallArgumentsDoneEvent,
+)
+
+#: Event classes by their ``type``; other types decode as :class:`ResponseStreamEvent`.
+EVENT_TYPES: Mapping[str, type[ResponseStreamEvent]] = {cls().type: cls for cls in _EVENT_CLASSES}
+
+#: The event types that end a response stream (one of them comes last).
+TERMINAL_EVENT_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
