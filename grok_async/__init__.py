@@ -8,9 +8,7 @@ async with AsyncGrok() as client:
     )
 """
 
-from typing import TYPE_CHECKING
-
-import attrs
+from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncGrok
 from ._errors import (
@@ -29,31 +27,13 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._fanout import FanOutStats, Progress
+from ._lazy import LazyExports, rehome
 from ._observe import HookEvent, Hooks, PoolStats, Timings
-from ._parsing import ParsedChatCompletionStreamManager, StructuredOutputError
-from ._responses_stream import (
-    ResponseAccumulator,
-    ResponseFailedError,
-    ResponseStream,
-    ResponseStreamManager,
-)
-from ._schema import json_schema
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, ChatCompletionAccumulator, ChatCompletionStreamManager
 from ._timeout import Timeout
-from ._tools import (
-    FunctionTool,
-    MaxToolRoundsError,
-    ToolArgumentsError,
-    ToolCallResult,
-    ToolRunResult,
-    function_tool,
-    run_tools,
-)
 from ._version import __version__
-from .resources.deferred import DeferredCompletion
 from .types import (
-    APIKeyInfo,
     AssistantMessage,
     ChatCompletion,
     ChatCompletionChunk,
@@ -69,66 +49,22 @@ from .types import (
     FunctionDefinition,
     FunctionDelta,
     FunctionMessage,
-    GeneratedImage,
-    ImageGenerationModel,
     ImagePart,
-    ImagesResponse,
     ImageURL,
-    ImageUsage,
-    InputTokensDetails,
     JSONSchema,
-    LanguageModel,
     Message,
-    Model,
-    ModelPricing,
     NewsSource,
-    OutputTokensDetails,
     ParsedChatCompletion,
     ParsedChatCompletionMessage,
     ParsedChoice,
     PromptTokensDetails,
-    ReasoningSummaryText,
-    ReasoningText,
-    Response,
-    ResponseAnnotation,
-    ResponseCompletedEvent,
-    ResponseContentPart,
-    ResponseContentPartAddedEvent,
-    ResponseContentPartDoneEvent,
-    ResponseCreatedEvent,
-    ResponseDeleted,
-    ResponseFailedEvent,
     ResponseFormat,
-    ResponseFunctionCallArgumentsDeltaEvent,
-    ResponseFunctionCallArgumentsDoneEvent,
-    ResponseFunctionToolCall,
-    ResponseIncompleteDetails,
-    ResponseIncompleteEvent,
-    ResponseInProgressEvent,
-    ResponseLifecycleEvent,
-    ResponseOutputItem,
-    ResponseOutputItemAddedEvent,
-    ResponseOutputItemDoneEvent,
-    ResponseOutputMessage,
-    ResponseOutputRefusal,
-    ResponseOutputText,
-    ResponseReasoningItem,
-    ResponseReasoningSummaryTextDeltaEvent,
-    ResponseReasoningSummaryTextDoneEvent,
-    ResponseReasoningTextDeltaEvent,
-    ResponseReasoningTextDoneEvent,
-    ResponseStreamEvent,
-    ResponseTextDeltaEvent,
-    ResponseTextDoneEvent,
-    ResponseUsage,
     RssSource,
     SearchParameters,
     SearchSource,
     StreamOptions,
     SystemMessage,
     TextPart,
-    Token,
-    TokenizeResult,
     Tool,
     ToolCall,
     ToolCallDelta,
@@ -140,6 +76,74 @@ from .types import (
     WebSource,
     XSource,
 )
+
+if TYPE_CHECKING:
+    from ._parsing import ParsedChatCompletionStreamManager, StructuredOutputError
+    from ._ratelimit import RateLimiter, RateLimiterError
+    from ._redis_limiter import RedisRateLimiter
+    from ._responses_stream import (
+        ResponseAccumulator,
+        ResponseFailedError,
+        ResponseStream,
+        ResponseStreamManager,
+    )
+    from ._schema import json_schema
+    from ._tools import (
+        FunctionTool,
+        MaxToolRoundsError,
+        ToolArgumentsError,
+        ToolCallResult,
+        ToolRunResult,
+        function_tool,
+        run_tools,
+    )
+    from .resources.deferred import DeferredCompletion
+    from .types.api_key import APIKeyInfo
+    from .types.images import GeneratedImage, ImagesResponse, ImageUsage
+    from .types.models import (
+        ImageGenerationModel,
+        LanguageModel,
+        Model,
+        ModelPricing,
+    )
+    from .types.responses import (
+        InputTokensDetails,
+        OutputTokensDetails,
+        ReasoningSummaryText,
+        ReasoningText,
+        Response,
+        ResponseAnnotation,
+        ResponseCompletedEvent,
+        ResponseContentPart,
+        ResponseContentPartAddedEvent,
+        ResponseContentPartDoneEvent,
+        ResponseCreatedEvent,
+        ResponseDeleted,
+        ResponseFailedEvent,
+        ResponseFunctionCallArgumentsDeltaEvent,
+        ResponseFunctionCallArgumentsDoneEvent,
+        ResponseFunctionToolCall,
+        ResponseIncompleteDetails,
+        ResponseIncompleteEvent,
+        ResponseInProgressEvent,
+        ResponseLifecycleEvent,
+        ResponseOutputItem,
+        ResponseOutputItemAddedEvent,
+        ResponseOutputItemDoneEvent,
+        ResponseOutputMessage,
+        ResponseOutputRefusal,
+        ResponseOutputText,
+        ResponseReasoningItem,
+        ResponseReasoningSummaryTextDeltaEvent,
+        ResponseReasoningSummaryTextDoneEvent,
+        ResponseReasoningTextDeltaEvent,
+        ResponseReasoningTextDoneEvent,
+        ResponseStreamEvent,
+        ResponseTextDeltaEvent,
+        ResponseTextDoneEvent,
+        ResponseUsage,
+    )
+    from .types.tokenizer import Token, TokenizeResult
 
 __all__ = [
     "NOT_GIVEN",
@@ -206,8 +210,8 @@ __all__ = [
     "RateLimiter",
     "RateLimiterError",
     "ReasoningSummaryText",
-    "RedisRateLimiter",
     "ReasoningText",
+    "RedisRateLimiter",
     "Response",
     "ResponseAccumulator",
     "ResponseAnnotation",
@@ -275,50 +279,105 @@ __all__ = [
     "run_tools",
 ]
 
+# Loaded on first use (see _lazy.py): `import grok_async` costs no more for them. Each
+# entry's names are also imported above for type checkers.
+_lazy = LazyExports(
+    __name__,
+    globals(),
+    {
+        "._parsing": (
+            "ParsedChatCompletionStreamManager",
+            "StructuredOutputError",
+        ),
+        "._ratelimit": (
+            "RateLimiter",
+            "RateLimiterError",
+        ),
+        "._redis_limiter": ("RedisRateLimiter",),
+        "._responses_stream": (
+            "ResponseAccumulator",
+            "ResponseFailedError",
+            "ResponseStream",
+            "ResponseStreamManager",
+        ),
+        "._schema": ("json_schema",),
+        "._tools": (
+            "FunctionTool",
+            "MaxToolRoundsError",
+            "ToolArgumentsError",
+            "ToolCallResult",
+            "ToolRunResult",
+            "function_tool",
+            "run_tools",
+        ),
+        ".resources.deferred": ("DeferredCompletion",),
+        ".types.api_key": ("APIKeyInfo",),
+        ".types.images": (
+            "GeneratedImage",
+            "ImageUsage",
+            "ImagesResponse",
+        ),
+        ".types.models": (
+            "ImageGenerationModel",
+            "LanguageModel",
+            "Model",
+            "ModelPricing",
+        ),
+        ".types.responses": (
+            "InputTokensDetails",
+            "OutputTokensDetails",
+            "ReasoningSummaryText",
+            "ReasoningText",
+            "Response",
+            "ResponseAnnotation",
+            "ResponseCompletedEvent",
+            "ResponseContentPart",
+            "ResponseContentPartAddedEvent",
+            "ResponseContentPartDoneEvent",
+            "ResponseCreatedEvent",
+            "ResponseDeleted",
+            "ResponseFailedEvent",
+            "ResponseFunctionCallArgumentsDeltaEvent",
+            "ResponseFunctionCallArgumentsDoneEvent",
+            "ResponseFunctionToolCall",
+            "ResponseInProgressEvent",
+            "ResponseIncompleteDetails",
+            "ResponseIncompleteEvent",
+            "ResponseLifecycleEvent",
+            "ResponseOutputItem",
+            "ResponseOutputItemAddedEvent",
+            "ResponseOutputItemDoneEvent",
+            "ResponseOutputMessage",
+            "ResponseOutputRefusal",
+            "ResponseOutputText",
+            "ResponseReasoningItem",
+            "ResponseReasoningSummaryTextDeltaEvent",
+            "ResponseReasoningSummaryTextDoneEvent",
+            "ResponseReasoningTextDeltaEvent",
+            "ResponseReasoningTextDoneEvent",
+            "ResponseStreamEvent",
+            "ResponseTextDeltaEvent",
+            "ResponseTextDoneEvent",
+            "ResponseUsage",
+        ),
+        ".types.tokenizer": (
+            "Token",
+            "TokenizeResult",
+        ),
+    },
+    rehome=__name__,
+    # The Responses types decode through "type"-keyed hooks registered by the stream module.
+    after={".types.responses": "._responses_stream"},
+)
 
-if TYPE_CHECKING:
-    from ._ratelimit import RateLimiter, RateLimiterError
-    from ._redis_limiter import RedisRateLimiter
 
-# Imported on first use, so `import grok_async` costs nothing more for them: most programs
-# never share a rate limit between processes.
-_LAZY = {
-    "RateLimiter": "._ratelimit",
-    "RateLimiterError": "._ratelimit",
-    "RedisRateLimiter": "._redis_limiter",
-}
+def __getattr__(name: str) -> Any:
+    return _lazy.load(name)
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'grok_async' has no attribute {name!r}")
-    import importlib
-
-    value: object = getattr(importlib.import_module(module, __name__), name)
-    value.__module__ = "grok_async"
-    globals()[name] = value
-    return value
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
-def _rehome() -> None:
-    # Tracebacks and reprs say grok_async.RateLimitError, not grok_async._errors.RateLimitError.
-    ours = [
-        obj
-        for obj in (globals()[name] for name in __all__ if name not in _LAZY)
-        if isinstance(obj, type) and obj.__module__.startswith("grok_async.")
-    ]
-    # First resolve every string annotation, while each class's defining module is still
-    # known: a subclass's hints include its bases', looked up in the bases' modules.
-    for cls in ours:
-        if attrs.has(cls):
-            attrs.resolve_types(cls)
-    for cls in ours:
-        try:
-            cls.__module__ = "grok_async"
-        except (AttributeError, TypeError):  # pragma: no cover - builtin-like types
-            pass
-
-
-_rehome()
-del _rehome
+# Tracebacks and reprs say grok_async.RateLimitError, not grok_async._errors.RateLimitError.
+rehome([globals()[name] for name in __all__ if name not in _lazy], __name__)

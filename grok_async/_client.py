@@ -6,6 +6,7 @@ failure, ``_retry.retry_after_failure`` for the remaining attempts.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import ipaddress
 import logging
@@ -55,6 +56,15 @@ logger = logging.getLogger("grok_async")
 T = TypeVar("T")
 # One attempt: (call, method, url, headers, body, timeout) -> the response.
 _Attempt = Callable[[Call, str, str, Mapping[str, str], bytes | None, Any], Awaitable[HTTPResponse]]
+
+# Resources made on first use: attribute -> (module, class).
+_RESOURCES = {
+    "responses": (".resources.responses", "Responses"),
+    "models": (".resources.models", "Models"),
+    "language_models": (".resources.models", "LanguageModels"),
+    "image_generation_models": (".resources.models", "ImageGenerationModels"),
+    "images": (".resources.images", "Images"),
+}
 
 # Past this many live clients in one process, creating another one logs a warning: each
 # has its own pools, so a client per request (a common mistake in web apps) throws away
@@ -173,11 +183,6 @@ class AsyncGrok:
     """
 
     chat: Chat
-    responses: Responses
-    models: Models
-    language_models: LanguageModels
-    image_generation_models: ImageGenerationModels
-    images: Images
 
     def __init__(
         self,
@@ -237,9 +242,6 @@ class AsyncGrok:
     def _configure(self) -> None:
         """Derive everything a request needs once, so no call rebuilds it."""
         from .resources.chat import Chat
-        from .resources.images import Images
-        from .resources.models import ImageGenerationModels, LanguageModels, Models
-        from .resources.responses import Responses
 
         self._headers = RedactedHeaders(
             {
@@ -255,11 +257,43 @@ class AsyncGrok:
         )
         self._urls: dict[str, str] = {}
         self.chat = Chat(self)
-        self.responses = Responses(self)
-        self.models = Models(self)
-        self.language_models = LanguageModels(self)
-        self.image_generation_models = ImageGenerationModels(self)
-        self.images = Images(self)
+        # The other resources are made on first use (see _resource): importing them all
+        # up front would double `import grok_async` for programs that only chat.
+        self._resources: dict[str, Any] = {}
+
+    def _resource(self, name: str) -> Any:
+        resource = self._resources.get(name)
+        if resource is None:
+            module, cls = _RESOURCES[name]
+            resource = self._resources[name] = getattr(
+                importlib.import_module(module, __package__), cls
+            )(self)
+        return resource
+
+    @property
+    def responses(self) -> Responses:
+        """The Responses API (``/v1/responses``): create, stream, retrieve, delete."""
+        return self._resource("responses")  # type: ignore[no-any-return]
+
+    @property
+    def models(self) -> Models:
+        """Every model the key may use, in OpenAI's shape (``/v1/models``)."""
+        return self._resource("models")  # type: ignore[no-any-return]
+
+    @property
+    def language_models(self) -> LanguageModels:
+        """Language models with prices, modalities and aliases (``/v1/language-models``)."""
+        return self._resource("language_models")  # type: ignore[no-any-return]
+
+    @property
+    def image_generation_models(self) -> ImageGenerationModels:
+        """Image generation models (``/v1/image-generation-models``)."""
+        return self._resource("image_generation_models")  # type: ignore[no-any-return]
+
+    @property
+    def images(self) -> Images:
+        """Image generation and editing (``/v1/images/...``)."""
+        return self._resource("images")  # type: ignore[no-any-return]
 
     @staticmethod
     def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Any:

@@ -40,3 +40,6 @@ DEFAULT_MAX_RESPONSE_SIZE = 256 * 1024 * 1024
 DONE_GRACE = 0.05
 # How much of an error body we keep on an exception (enough for any real error message).
 MAX_ERROR_BODY = 64 * 1024
+
+#: run_tools(): rounds of tool calls before MaxToolRoundsError (a loop guard, not a budget).
+DEFAULT_MAX_TOOL_ROUNDS = 10

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
 
+from ._constants import DEFAULT_MAX_TOOL_ROUNDS
 from ._errors import APIResponseValidationError, GrokError
 from ._parsing import structure_value
 from ._schema import NO_VALUE, FieldSpec, SchemaBuilder, attrs_field_specs, docstring_parts
@@ -46,7 +47,7 @@ R = TypeVar("R")
 
 #: Rounds of tool calls run_tools() runs before giving up: enough for real multi-step work,
 #: few enough that a model stuck calling tools stops within a bounded bill.
-DEFAULT_MAX_ROUNDS = 10
+DEFAULT_MAX_ROUNDS = DEFAULT_MAX_TOOL_ROUNDS
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 

@@ -15,24 +15,27 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._budget import estimate_tokens
-from .._constants import DEFAULT_CONCURRENCY
+from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_TOOL_ROUNDS
 from .._errors import APIResponseValidationError
 from .._fanout import FanOutStats, Progress, iter_many, run_many
-from .._parsing import ParsedChatCompletionStreamManager, parse_chat_completion, response_format_for
 from .._ratecontrol import AdaptiveLimiter
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._serialization import decode_json, decode_model, encode_json
 from .._streaming import AsyncStream, ChatCompletionStreamManager
 from .._timeout import TimeoutTypes
-from .._tools import DEFAULT_MAX_ROUNDS, FunctionTool, ToolRunResult, run_tools
 from ..types.chat import ChatCompletion, ChatCompletionChunk
-from ..types.parsed import ParsedChatCompletion
-from .deferred import Deferred, DeferredCompletion, start_deferred
 
 if TYPE_CHECKING:
     from .._client import AsyncGrok
+    from .._parsing import ParsedChatCompletionStreamManager
     from .._ratelimit import RateLimiter, SharedPauses
+    from .._tools import FunctionTool, ToolRunResult
     from .._transport import HTTPResponse
+    from ..types.parsed import ParsedChatCompletion
+    from .deferred import Deferred, DeferredCompletion
+
+# Structured outputs, tools and deferred completions are imported when first used:
+# ``import grok_async`` stays as cheap as the chat-only client (see bench_startup.py).
 
 __all__ = ["Chat", "Completions"]
 
@@ -313,6 +316,8 @@ class Completions:
             )
             await budget.acquire(estimate)
         if deferred:
+            from .deferred import start_deferred
+
             # No usage until the result is fetched: the budget keeps the estimate.
             return await start_deferred(
                 client,
@@ -370,6 +375,8 @@ class Completions:
         kwargs.pop("stream", None)
         response_format = kwargs.get("response_format")
         if isinstance(response_format, type):
+            from .._parsing import ParsedChatCompletionStreamManager, response_format_for
+
             kwargs["response_format"] = response_format_for(response_format)
             return ParsedChatCompletionStreamManager(
                 lambda: self.create(model=model, messages=messages, stream=True, **kwargs),
@@ -411,6 +418,8 @@ class Completions:
             )
             city = completion.choices[0].message.parsed
         """
+        from .._parsing import parse_chat_completion, response_format_for
+
         for name in ("stream", "deferred"):
             if kwargs.pop(name, None):
                 raise TypeError(f"parse() does not take {name}=True")
@@ -428,13 +437,15 @@ class Completions:
         model: str,
         messages: Iterable[Any],
         tools: Iterable[FunctionTool[Any] | Callable[..., Any]],
-        max_rounds: int = DEFAULT_MAX_ROUNDS,
+        max_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
         **kwargs: Any,
     ) -> ToolRunResult:
         """Talk with the model, running the Python tools it calls, until it answers.
 
         The same as :func:`grok_async.run_tools` with this client; see there.
         """
+        from .._tools import run_tools
+
         return await run_tools(
             self._client,
             model=model,
@@ -601,6 +612,15 @@ class Chat:
     """``client.chat``"""
 
     def __init__(self, client: AsyncGrok) -> None:
+        self._client = client
         self.completions = Completions(client)
-        #: Collect deferred completions by request id.
-        self.deferred = Deferred(client)
+        self._deferred: Deferred | None = None
+
+    @property
+    def deferred(self) -> Deferred:
+        """Collect deferred completions by request id."""
+        if self._deferred is None:
+            from .deferred import Deferred
+
+            self._deferred = Deferred(self._client)
+        return self._deferred

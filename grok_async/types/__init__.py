@@ -1,6 +1,8 @@
 """attrs models for requests and responses (re-exported from ``grok_async``)."""
 
-from .api_key import APIKeyInfo
+from typing import TYPE_CHECKING, Any
+
+from .._lazy import LazyExports
 from .chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -16,7 +18,6 @@ from .chat import (
     ToolCallDelta,
     Usage,
 )
-from .images import GeneratedImage, ImagesResponse, ImageUsage
 from .messages import (
     AssistantMessage,
     ContentPart,
@@ -44,46 +45,68 @@ from .messages import (
     WebSource,
     XSource,
 )
-from .models import ImageGenerationModel, LanguageModel, Model, ModelPricing
-from .parsed import ParsedChatCompletion, ParsedChatCompletionMessage, ParsedChoice
-from .responses import (
-    InputTokensDetails,
-    OutputTokensDetails,
-    ReasoningSummaryText,
-    ReasoningText,
-    Response,
-    ResponseAnnotation,
-    ResponseCompletedEvent,
-    ResponseContentPart,
-    ResponseContentPartAddedEvent,
-    ResponseContentPartDoneEvent,
-    ResponseCreatedEvent,
-    ResponseDeleted,
-    ResponseFailedEvent,
-    ResponseFunctionCallArgumentsDeltaEvent,
-    ResponseFunctionCallArgumentsDoneEvent,
-    ResponseFunctionToolCall,
-    ResponseIncompleteDetails,
-    ResponseIncompleteEvent,
-    ResponseInProgressEvent,
-    ResponseLifecycleEvent,
-    ResponseOutputItem,
-    ResponseOutputItemAddedEvent,
-    ResponseOutputItemDoneEvent,
-    ResponseOutputMessage,
-    ResponseOutputRefusal,
-    ResponseOutputText,
-    ResponseReasoningItem,
-    ResponseReasoningSummaryTextDeltaEvent,
-    ResponseReasoningSummaryTextDoneEvent,
-    ResponseReasoningTextDeltaEvent,
-    ResponseReasoningTextDoneEvent,
-    ResponseStreamEvent,
-    ResponseTextDeltaEvent,
-    ResponseTextDoneEvent,
-    ResponseUsage,
+from .parsed import (
+    ParsedChatCompletion,
+    ParsedChatCompletionMessage,
+    ParsedChoice,
 )
-from .tokenizer import Token, TokenizeResult
+
+if TYPE_CHECKING:
+    from .api_key import (
+        APIKeyInfo,
+    )
+    from .images import (
+        GeneratedImage,
+        ImagesResponse,
+        ImageUsage,
+    )
+    from .models import (
+        ImageGenerationModel,
+        LanguageModel,
+        Model,
+        ModelPricing,
+    )
+    from .responses import (
+        InputTokensDetails,
+        OutputTokensDetails,
+        ReasoningSummaryText,
+        ReasoningText,
+        Response,
+        ResponseAnnotation,
+        ResponseCompletedEvent,
+        ResponseContentPart,
+        ResponseContentPartAddedEvent,
+        ResponseContentPartDoneEvent,
+        ResponseCreatedEvent,
+        ResponseDeleted,
+        ResponseFailedEvent,
+        ResponseFunctionCallArgumentsDeltaEvent,
+        ResponseFunctionCallArgumentsDoneEvent,
+        ResponseFunctionToolCall,
+        ResponseIncompleteDetails,
+        ResponseIncompleteEvent,
+        ResponseInProgressEvent,
+        ResponseLifecycleEvent,
+        ResponseOutputItem,
+        ResponseOutputItemAddedEvent,
+        ResponseOutputItemDoneEvent,
+        ResponseOutputMessage,
+        ResponseOutputRefusal,
+        ResponseOutputText,
+        ResponseReasoningItem,
+        ResponseReasoningSummaryTextDeltaEvent,
+        ResponseReasoningSummaryTextDoneEvent,
+        ResponseReasoningTextDeltaEvent,
+        ResponseReasoningTextDoneEvent,
+        ResponseStreamEvent,
+        ResponseTextDeltaEvent,
+        ResponseTextDoneEvent,
+        ResponseUsage,
+    )
+    from .tokenizer import (
+        Token,
+        TokenizeResult,
+    )
 
 __all__ = [
     "APIKeyInfo",
@@ -173,3 +196,73 @@ __all__ = [
     "WebSource",
     "XSource",
 ]
+
+# The Responses API's, the catalogues' and the smaller endpoints' models load on first use.
+_lazy = LazyExports(
+    __name__,
+    globals(),
+    {
+        ".api_key": ("APIKeyInfo",),
+        ".images": (
+            "GeneratedImage",
+            "ImageUsage",
+            "ImagesResponse",
+        ),
+        ".models": (
+            "ImageGenerationModel",
+            "LanguageModel",
+            "Model",
+            "ModelPricing",
+        ),
+        ".responses": (
+            "InputTokensDetails",
+            "OutputTokensDetails",
+            "ReasoningSummaryText",
+            "ReasoningText",
+            "Response",
+            "ResponseAnnotation",
+            "ResponseCompletedEvent",
+            "ResponseContentPart",
+            "ResponseContentPartAddedEvent",
+            "ResponseContentPartDoneEvent",
+            "ResponseCreatedEvent",
+            "ResponseDeleted",
+            "ResponseFailedEvent",
+            "ResponseFunctionCallArgumentsDeltaEvent",
+            "ResponseFunctionCallArgumentsDoneEvent",
+            "ResponseFunctionToolCall",
+            "ResponseInProgressEvent",
+            "ResponseIncompleteDetails",
+            "ResponseIncompleteEvent",
+            "ResponseLifecycleEvent",
+            "ResponseOutputItem",
+            "ResponseOutputItemAddedEvent",
+            "ResponseOutputItemDoneEvent",
+            "ResponseOutputMessage",
+            "ResponseOutputRefusal",
+            "ResponseOutputText",
+            "ResponseReasoningItem",
+            "ResponseReasoningSummaryTextDeltaEvent",
+            "ResponseReasoningSummaryTextDoneEvent",
+            "ResponseReasoningTextDeltaEvent",
+            "ResponseReasoningTextDoneEvent",
+            "ResponseStreamEvent",
+            "ResponseTextDeltaEvent",
+            "ResponseTextDoneEvent",
+            "ResponseUsage",
+        ),
+        ".tokenizer": (
+            "Token",
+            "TokenizeResult",
+        ),
+    },
+    after={".responses": "grok_async._responses_stream"},
+)
+
+
+def __getattr__(name: str) -> Any:
+    return _lazy.load(name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
