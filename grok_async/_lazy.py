@@ -75,4 +75,3 @@ def rehome(values: Any, package: str) -> None:
             cls.__module__ = package
         except (AttributeError, TypeError):  # pragma: no cover - builtin-like types
             pass
-
