@@ -6,8 +6,8 @@ failure, ``_retry.retry_after_failure`` for the remaining attempts.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-import inspect
 import ipaddress
 import logging
 import os
@@ -709,7 +709,7 @@ class AsyncGrok:
         try:
             started = await limiter.acquire()
         except BaseException:
-            if inspect.iscoroutine(attempt):
+            if asyncio.iscoroutine(attempt):
                 attempt.close()  # never started: do not leave it un-awaited
             raise
         try:

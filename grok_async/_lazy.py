@@ -60,18 +60,19 @@ class LazyExports:
 
 
 def rehome(values: Any, package: str) -> None:
-    """Present classes as ``package.Name`` (reprs, tracebacks).
+    """Present classes as ``package.Name`` in tracebacks and reprs (``grok_async.RateLimitError``
+    rather than ``grok_async._errors.RateLimitError``).
 
-    Every string annotation of the module's classes is resolved first, while their
-    defining module is still the one their names are looked up in.
+    attrs models keep their defining module: their string annotations (and those of their
+    subclasses) are resolved by looking names up in ``__module__``'s namespace, which must
+    stay the module that wrote them.
     """
     prefix = package + "."
-    classes = [v for v in values if isinstance(v, type) and v.__module__.startswith(prefix)]
-    for cls in classes:
-        if attrs.has(cls):
-            attrs.resolve_types(cls)
-    for cls in classes:
-        try:
-            cls.__module__ = package
-        except (AttributeError, TypeError):  # pragma: no cover - builtin-like types
-            pass
+    for value in values:
+        if isinstance(value, type) and value.__module__.startswith(prefix):
+            if attrs.has(value):
+                continue
+            try:
+                value.__module__ = package
+            except (AttributeError, TypeError):  # pragma: no cover - builtin-like types
+                pass
