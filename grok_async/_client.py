@@ -54,8 +54,12 @@ __all__ = ["AsyncGrok"]
 logger = logging.getLogger("grok_async")
 
 T = TypeVar("T")
-# One attempt: (call, method, url, headers, body, timeout) -> the response.
-_Attempt = Callable[[Call, str, str, Mapping[str, str], bytes | None, Any], Awaitable[HTTPResponse]]
+# One attempt: (timings, call, method, url, headers, body, timeout) -> the response. The call
+# record exists only when hooks or tracing observe the client.
+_Attempt = Callable[
+    [Timings, "Call | None", str, str, Mapping[str, str], bytes | None, Any],
+    Awaitable[HTTPResponse],
+]
 
 # Resources made on first use: attribute -> (module, class).
 _RESOURCES = {
@@ -515,53 +519,55 @@ class AsyncGrok:
 
         With ``decode``, return ``decode(response)`` instead: a decoding failure then
         counts as the call's failure for hooks and tracing. ``response.timings`` is set
-        before ``decode`` runs. ``model`` names the call's model for hooks and spans.
+        before ``decode`` runs (its ``total`` is final once ``decode`` returned). ``model``
+        names the call's model for hooks and spans.
 
         Raises the :class:`APIStatusError` subclass of a 4xx/5xx status, or
         :class:`APIConnectionError` / :class:`APITimeoutError`.
         """
-        call = Call(method, path, model, self._observer)
+        started = perf_counter()
+        timings = Timings(attempts=0)
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=False)
         send = self._pace(self._read_once)
-        observer = call.observer
+        observer = self._observer
         if observer is None:
             try:
-                response = await send(call, method, url, headers, body, client_timeout)
+                response = await send(timings, None, method, url, headers, body, client_timeout)
             except GrokError as exc:
                 # Only a failure builds the retry machinery: the success path stays one call.
                 response = await self._retry(
-                    call,
+                    timings,
+                    None,
                     exc,
-                    lambda: send(call, method, url, headers, body, client_timeout),
+                    lambda: send(timings, None, method, url, headers, body, client_timeout),
                     max_retries,
+                    f"{method} {path}",
                 )
-            response.timings = Timings(
-                attempts=call.attempts,
-                total=perf_counter() - call.started,
-                pool_wait=call.pool_wait,
-                time_to_headers=response.time_to_headers,
-            )
-            return response if decode is None else decode(response)
+            timings.time_to_headers = response.time_to_headers
+            response.timings = timings
+            result = response if decode is None else decode(response)
+            timings.total = perf_counter() - started
+            return result
+        call = Call(method, path, model, observer, timings, started)
         observer.begin(call)
         try:
             try:
-                response = await send(call, method, url, headers, body, client_timeout)
+                response = await send(timings, call, method, url, headers, body, client_timeout)
             except GrokError as exc:
                 response = await self._retry(
+                    timings,
                     call,
                     exc,
-                    lambda: send(call, method, url, headers, body, client_timeout),
+                    lambda: send(timings, call, method, url, headers, body, client_timeout),
                     max_retries,
+                    f"{method} {path}",
                 )
-            response.timings = Timings(
-                attempts=call.attempts,
-                total=perf_counter() - call.started,
-                pool_wait=call.pool_wait,
-                time_to_headers=response.time_to_headers,
-            )
+            timings.time_to_headers = response.time_to_headers
+            response.timings = timings
             result = response if decode is None else decode(response)
+            timings.total = perf_counter() - started
         except BaseException as exc:
             await observer.failed(call, exc)
             raise
@@ -584,44 +590,48 @@ class AsyncGrok:
         Retries happen only here, before the first byte of the body was handed out. The
         response's ``call`` goes to the stream, which reports its end to hooks and spans.
         """
-        call = Call(method, path, model, self._observer)
+        started = perf_counter()
+        timings = Timings(attempts=0)
         url = self._url(path)
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=True)
         # A stream holds its fan-out slot until its headers arrive, not for its whole body.
         send = self._pace(self._open_once)
-        observer = call.observer
-        if observer is not None:
-            observer.begin(call)
+        observer = self._observer
+        call = None if observer is None else Call(method, path, model, observer, timings, started)
+        if call is not None:
+            call.observer.begin(call)
         try:
             try:
-                response = await send(call, method, url, headers, body, client_timeout)
+                response = await send(timings, call, method, url, headers, body, client_timeout)
             except GrokError as exc:
                 response = await self._retry(
+                    timings,
                     call,
                     exc,
-                    lambda: send(call, method, url, headers, body, client_timeout),
+                    lambda: send(timings, call, method, url, headers, body, client_timeout),
                     max_retries,
+                    f"{method} {path}",
                 )
         except BaseException as exc:
-            if observer is not None:
-                await observer.failed(call, exc)
+            if call is not None:
+                await call.observer.failed(call, exc)
             raise
-        response.timings = Timings(
-            attempts=call.attempts,
-            total=perf_counter() - call.started,
-            pool_wait=call.pool_wait,
-            time_to_headers=response.time_to_headers,
-        )
+        timings.time_to_headers = response.time_to_headers
+        timings.total = perf_counter() - started
+        response.timings = timings
+        response.started = started
         response.call = call
         return response
 
     async def _retry(
         self,
-        call: Call,
+        timings: Timings,
+        call: Call | None,
         error: GrokError,
         attempt: Callable[[], Awaitable[T]],
         max_retries: int | None,
+        label: str,
     ) -> T:
         """After a failed first attempt: re-raise ``error``, or retry if it is retryable."""
         if self._transport.closed or not is_retryable(error):
@@ -630,52 +640,53 @@ class AsyncGrok:
         # Under fan-out a rate limit is retried whatever max_retries says (see _retry._stop).
         if retries <= 0 and not (self._rate_limit_retries and is_rate_limit(error)):
             raise error
-        observer = call.observer
+        budget = self._budget
+        if budget is not None:
+            first = attempt
+
+            async def attempt() -> T:
+                # A retry is a request too: it draws from the rate budget (tokens are only
+                # spent by the attempt that is answered, so it draws none), and waits out
+                # a pause another worker shared.
+                await budget.acquire(0)
+                return await first()
+
         return await retry_after_failure(
             attempt,
             error,
             max_retries=retries,
-            label=f"{call.method} {call.path}",
+            label=label,
             rate_limit_retries=self._rate_limit_retries,
             on_retry=(
-                None if observer is None else lambda exc, wait: observer.retry(call, exc, wait)
+                None if call is None else lambda exc, wait: call.observer.retry(call, exc, wait)
             ),
         )
 
     async def _open_once(
         self,
-        call: Call,
+        timings: Timings,
+        call: Call | None,
         method: str,
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
         timeout: Any,
     ) -> HTTPResponse:
-        call.attempts += 1
-        observer = call.observer
-        if observer is None:
+        timings.attempts += 1
+        if call is None:
             response = await self._transport.send(
-                method, url, headers=headers, body=body, timeout=timeout, call=call
+                method, url, headers=headers, body=body, timeout=timeout, timings=timings
             )
         else:
-            await observer.attempt(call)
-            waited = call.pool_wait
-            response = await self._transport.send(
-                method, url, headers=headers, body=body, timeout=timeout, call=call
-            )
-            try:
-                await observer.response(call, response, call.pool_wait - waited)
-            except BaseException:
-                response.close()  # cancelled inside a hook: the connection must not leak
-                raise
+            response = await self._observed_send(call, method, url, headers, body, timeout)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.3f s (attempt %d, request id %s)",
                 method,
-                call.path,
+                url[len(self._base_url) :],
                 response.status,
                 response.time_to_headers,
-                call.attempts,
+                timings.attempts,
                 response.request_id,
             )
         if response.status >= 400:
@@ -687,6 +698,35 @@ class AsyncGrok:
                 response.headers,
                 response.request_id,
             )
+        return response
+
+    async def _observed_send(
+        self,
+        call: Call,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: Any,
+    ) -> HTTPResponse:
+        """One attempt with ``on_request`` before it and ``on_response`` after it (also when
+        it failed without a response: then with the exception's type and no status)."""
+        observer = call.observer
+        timings = call.timings
+        await observer.attempt(call)
+        waited = timings.pool_wait
+        try:
+            response = await self._transport.send(
+                method, url, headers=headers, body=body, timeout=timeout, timings=timings
+            )
+        except GrokError as exc:
+            await observer.no_response(call, exc, timings.pool_wait - waited)
+            raise
+        try:
+            await observer.response(call, response, timings.pool_wait - waited)
+        except BaseException:
+            response.close()  # cancelled inside a hook: the connection must not leak
+            raise
         return response
 
     def _pace(self, once: _Attempt) -> _Attempt:
@@ -722,14 +762,15 @@ class AsyncGrok:
 
     async def _read_once(
         self,
-        call: Call,
+        timings: Timings,
+        call: Call | None,
         method: str,
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
         timeout: Any,
     ) -> HTTPResponse:
-        response = await self._open_once(call, method, url, headers, body, timeout)
+        response = await self._open_once(timings, call, method, url, headers, body, timeout)
         response.body = await response.read(self.max_response_size)
         return response
 

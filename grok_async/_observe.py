@@ -77,7 +77,8 @@ class HookEvent:
 
     * ``on_request``: method, path, attempt.
     * ``on_response``: and status, request_id, ``elapsed`` (sending to headers) and ``wait``
-      (time spent waiting for a pooled connection before this attempt).
+      (time spent waiting for a pooled connection before this attempt); for an attempt that
+      got no response, no status and its ``exception_type``.
     * ``on_retry``: the failed attempt's status (if any), ``exception_type``, request_id,
       ``elapsed`` since the call started, and ``wait``, the pause chosen before the next
       attempt.
@@ -121,7 +122,9 @@ class Hooks:
 
     #: Before each HTTP attempt.
     on_request: HookFn | None = None
-    #: When each attempt's response headers arrive (whatever the status).
+    #: When each attempt's response headers arrive (whatever the status), or when the
+    #: attempt ended without a response (then ``status`` is None and ``exception_type``
+    #: says why).
     on_response: HookFn | None = None
     #: Once per decision to retry, with the wait chosen.
     on_retry: HookFn | None = None
@@ -146,21 +149,33 @@ class PoolStats:
 
 
 class Call:
-    """One call's bookkeeping, from the first attempt to its result (internal)."""
+    """One observed call's identity, for hooks and spans (internal; exists only when the
+    client has hooks or tracing)."""
 
-    __slots__ = ("attempts", "method", "model", "observer", "path", "pool_wait", "span", "started")
+    __slots__ = ("loop", "method", "model", "observer", "path", "span", "started", "timings")
 
     def __init__(
-        self, method: str, path: str, model: str | None, observer: Observer | None
+        self,
+        method: str,
+        path: str,
+        model: str | None,
+        observer: Observer,
+        timings: Timings,
+        started: float,
     ) -> None:
         self.method = method
         self.path = path
         self.model = model
         self.observer = observer
-        self.started = time.perf_counter()
-        self.attempts = 0
-        self.pool_wait = 0.0
+        self.timings = timings
+        self.started = started
         self.span: Any = None
+        # A stream's finaliser runs its end hooks on this loop, from whatever thread.
+        self.loop = asyncio.get_running_loop()
+
+    @property
+    def attempts(self) -> int:
+        return self.timings.attempts
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -186,7 +201,7 @@ class Observer:
 
     def begin(self, call: Call) -> None:
         if self.tracing is not None:
-            call.span = self.tracing.start(call)
+            call.span = _guarded(self.tracing.start, call)
 
     async def attempt(self, call: Call) -> None:
         hook = self.hooks.on_request
@@ -217,9 +232,27 @@ class Observer:
                 ),
             )
 
+    async def no_response(self, call: Call, error: BaseException, pool_wait: float) -> None:
+        """``on_response`` for an attempt that ended without one (reset, timeout, ...)."""
+        hook = self.hooks.on_response
+        if hook is not None:
+            await _run(
+                "on_response",
+                hook,
+                HookEvent(
+                    method=call.method,
+                    path=call.path,
+                    attempt=call.attempts,
+                    wait=pool_wait,
+                    request_id=getattr(error, "request_id", None),
+                    exception_type=type(error),
+                    model=call.model,
+                ),
+            )
+
     async def retry(self, call: Call, error: BaseException, wait: float) -> None:
         if self.tracing is not None and call.span is not None:
-            self.tracing.retry(call, error, wait)
+            _guarded(self.tracing.retry, call, error, wait)
         hook = self.hooks.on_retry
         if hook is not None:
             await _run(
@@ -240,14 +273,15 @@ class Observer:
 
     async def failed(self, call: Call, error: BaseException) -> None:
         if self.tracing is not None and call.span is not None:
-            self.tracing.end(call, error=error)
+            _guarded(self.tracing.end, call, error=error)
         hook = self.hooks.on_error
-        if hook is not None:
+        if hook is not None and not isinstance(error, GeneratorExit):
+            # (A coroutine being closed must not suspend: no async hook then.)
             await _run("on_error", hook, self._error_event(call, error))
 
     def succeeded(self, call: Call, result: object) -> None:
         if self.tracing is not None and call.span is not None:
-            self.tracing.end(call, result=result)
+            _guarded(self.tracing.end, call, result=result)
 
     async def stream_ended(
         self,
@@ -263,7 +297,14 @@ class Observer:
         when tracing, as assembling costs.
         """
         if self.tracing is not None and call.span is not None:
-            self.tracing.end(call, error=error, result=final(), outcome=outcome)
+            _guarded(
+                self.tracing.end,
+                call,
+                error=error,
+                result=final(),
+                outcome=outcome,
+                request_id=request_id,
+            )
         hook = self.hooks.on_stream_end
         if hook is not None:
             await _run(
@@ -293,21 +334,20 @@ class Observer:
         final: Callable[[], object],
     ) -> None:
         """:meth:`stream_ended` from synchronous code (a finaliser): run it on the loop."""
-        coro = self.stream_ended(call, outcome, error, request_id, final)
+        loop = call.loop
+        if loop is None or loop.is_closed():
+            return  # the loop is gone: nothing could run the hooks
+
+        def start() -> None:
+            task = loop.create_task(self.stream_ended(call, outcome, error, request_id, final))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+        # The finaliser may run in any thread (the garbage collector's choice).
         try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            try:
-                loop = asyncio.get_event_loop_policy().get_event_loop()
-            except RuntimeError:  # pragma: no cover - no loop at all (interpreter exit)
-                coro.close()
-                return
-        if loop.is_closed():
-            coro.close()
-            return
-        task = loop.create_task(coro)
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+            loop.call_soon_threadsafe(start)
+        except RuntimeError:  # pragma: no cover - closed between the check and the call
+            pass
 
     @staticmethod
     def _error_event(call: Call, error: BaseException) -> HookEvent:
@@ -321,6 +361,17 @@ class Observer:
             exception_type=type(error),
             model=call.model,
         )
+
+
+def _guarded(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a tracing step; a failure in the tracing SDK is logged, never raised into a call."""
+    try:
+        return action(*args, **kwargs)
+    except Exception as exc:
+        logger.warning(
+            "grok_async tracing failed with %s; ignored", type(exc).__name__, exc_info=True
+        )
+        return None
 
 
 async def _run(name: str, hook: HookFn, event: HookEvent) -> None:
@@ -342,6 +393,11 @@ def make_observer(hooks: Hooks | None, tracing: object) -> Observer | None:
     if hooks is not None and not isinstance(hooks, Hooks):
         raise TypeError(f"hooks must be a grok_async.Hooks, not {type(hooks).__name__}")
     tracer = None
+    if not isinstance(tracing, bool) and not hasattr(tracing, "get_tracer"):
+        raise TypeError(
+            "tracing must be True, False or an OpenTelemetry TracerProvider, "
+            f"not {type(tracing).__name__}"
+        )
     if tracing:
         # Imported here only: without tracing=, OpenTelemetry is never imported.
         from ._otel import Tracing

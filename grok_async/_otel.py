@@ -30,6 +30,24 @@ _OPERATIONS: Mapping[str, str] = {
 }
 
 
+# Paths whose further segments are ids: span names keep only the route, so that there is
+# one span name per endpoint, not one per response or model id.
+_ROUTES = (
+    "/chat/deferred-completion",
+    "/responses",
+    "/models",
+    "/language-models",
+    "/image-generation-models",
+)
+
+
+def _route(path: str) -> str:
+    for route in _ROUTES:
+        if path.startswith(route + "/"):
+            return route + "/{id}"
+    return path
+
+
 def _first(obj: object, *names: str) -> Any:
     for name in names:
         value = getattr(obj, name, None)
@@ -75,7 +93,7 @@ class Tracing:
         if operation is not None and call.model is not None:
             name = f"{operation} {call.model}"
         else:
-            name = f"{call.method} {call.path}"
+            name = f"{call.method} {_route(call.path)}"
         return self._tracer.start_span(name, kind=self._kind, attributes=attributes)
 
     def retry(self, call: Call, error: BaseException, wait: float) -> None:
@@ -96,10 +114,13 @@ class Tracing:
         error: BaseException | None = None,
         result: object = None,
         outcome: StreamOutcome | None = None,
+        request_id: str | None = None,
     ) -> None:
         span = call.span
         call.span = None  # ended once, whichever path gets here first
         span.set_attribute("grok_async.retries", max(0, call.attempts - 1))
+        if request_id:
+            span.set_attribute("grok_async.request_id", request_id)
         if outcome is not None:
             span.set_attribute("grok_async.stream.outcome", outcome)
         if result is not None:
@@ -120,7 +141,7 @@ class Tracing:
 def _set_result(span: Any, result: object) -> None:
     """Response attributes from a completion, a Responses-API response, or a raw response."""
     request_id = getattr(result, "request_id", None)
-    if isinstance(request_id, str):
+    if isinstance(request_id, str) and request_id:
         span.set_attribute("grok_async.request_id", request_id)
     status = getattr(result, "status", None)
     if isinstance(status, int):

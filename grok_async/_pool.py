@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 __all__ = ["PoolGate"]
 
@@ -46,7 +47,7 @@ class PoolGate:
         try:
             await waiter
         except BaseException:
-            if waiter.done() and not waiter.cancelled():
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 # A place was handed over just as we were cancelled: pass it on.
                 self.leave()
             else:
@@ -55,6 +56,14 @@ class PoolGate:
                 except ValueError:  # pragma: no cover - already popped by leave()
                     pass
             raise
+
+    def fail_waiters(self, make_error: Callable[[], BaseException]) -> None:
+        """Wake every queued request with an error (the pool is closing): no place is
+        handed over, so none is counted."""
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(make_error())  # one each: a shared one grows tracebacks
 
     def leave(self) -> None:
         """Give a place back: to the first live waiter, else to the pool."""

@@ -89,7 +89,9 @@ end
 redis.call('HSET', KEYS[1], unpack(fields))
 local ttl = math.ceil((idle + 60) * 1000)
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return string.format('%.6f', result)
+-- A draw says explicitly that it drew (-1): a tiny wait must never round to "drawn".
+if op == 'draw' and result == 0 then return '-1' end
+return string.format(fmt, result)
 """
 
 
@@ -217,7 +219,7 @@ class RedisRateLimiter:
         async with connection.lock:
             while True:
                 wait = await self._run(connection, "draw", tokens=tokens)
-                if wait <= 0.0:
+                if wait < 0.0:  # the script's "drawn"; any wait, however small, is not
                     return
                 await asyncio.sleep(wait)
 

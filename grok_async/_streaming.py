@@ -105,8 +105,10 @@ class AsyncStream(Generic[T]):
         #: Attempts, pool wait, time to headers and first chunk; ``total`` grows until the
         #: stream ends.
         self.timings: Timings = response.timings or Timings()
+        self._started: float = response.started
+        # The record of an observed call (hooks, tracing), else None.
         self._call: Call | None = response.call
-        # How the stream ended, until hooks and tracing were told (only when observed).
+        # How the stream ended (the first ending counts), and whether observers were told.
         self._ending: tuple[StreamOutcome, BaseException | None] | None = None
         self._reported = False
 
@@ -136,7 +138,7 @@ class AsyncStream(Generic[T]):
                 await self._read_events()
         except BaseException:
             # Every ending passes here (or through aclose): hooks run before it surfaces.
-            if self._ending is not None and not self._reported:
+            if self._call is not None and self._ending is not None and not self._reported:
                 await self._report()
             raise
 
@@ -163,8 +165,8 @@ class AsyncStream(Generic[T]):
                     GrokError("The stream was cancelled while reading; its connection is closed.")
                 )
             raise
-        if self.timings.time_to_first_chunk is None and self._call is not None:
-            self.timings.time_to_first_chunk = time.perf_counter() - self._call.started
+        if piece and self.timings.time_to_first_chunk is None:
+            self.timings.time_to_first_chunk = time.perf_counter() - self._started
         if not piece:
             if self._complete:
                 await self._finish()
@@ -205,18 +207,15 @@ class AsyncStream(Generic[T]):
 
     def _ended(self, outcome: StreamOutcome, error: BaseException | None) -> None:
         """Note how the stream ended (the first ending counts) and its total time."""
-        call = self._call
-        if call is None or self._ending is not None:
-            return
-        self.timings.total = time.perf_counter() - call.started
-        if call.observer is not None:
+        if self._ending is None:
             self._ending = (outcome, error)
+            self.timings.total = time.perf_counter() - self._started
 
     async def _report(self) -> None:
         """Tell hooks and tracing how the stream ended (once)."""
         self._reported = True
         call = self._call
-        if call is None or call.observer is None or self._ending is None:
+        if call is None or self._ending is None:
             return
         outcome, error = self._ending
         await call.observer.stream_ended(call, outcome, error, self.request_id, self._final)
@@ -301,7 +300,7 @@ class AsyncStream(Generic[T]):
     async def aclose(self) -> None:
         """Stop reading and close the connection without draining the body. Idempotent."""
         self._close()
-        if self._ending is not None and not self._reported:
+        if self._call is not None and self._ending is not None and not self._reported:
             await self._report()
 
     async def __aenter__(self) -> AsyncStream[T]:
@@ -324,7 +323,7 @@ class AsyncStream(Generic[T]):
                 pass
         ending = getattr(self, "_ending", None)
         call = getattr(self, "_call", None)
-        if ending is not None and not self._reported and call is not None and call.observer:
+        if ending is not None and call is not None and not self._reported:
             self._reported = True
             # No await in a finaliser: the hooks run as a task on the loop.
             call.observer.stream_ended_soon(

@@ -70,6 +70,11 @@ def _connection_error(exc: BaseException) -> APIConnectionError:
     return APIConnectionError(f"Connection error ({type(exc).__name__}): {detail}")
 
 
+def _closed_error() -> GrokError:
+    # Not an APIConnectionError: that would be retried, and this never heals.
+    return GrokError("This AsyncGrok client is closed; create a new one.")
+
+
 _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
@@ -88,6 +93,7 @@ class HTTPResponse:
         "headers",
         "reason",
         "request_id",
+        "started",
         "status",
         "time_to_headers",
         "timings",
@@ -106,8 +112,10 @@ class HTTPResponse:
         self.time_to_headers = time_to_headers
         #: The whole body once read (``AsyncGrok.request`` reads it; streams never do).
         self.body = b""
-        #: Set by the client: the call's timings, and its record (for streams' hooks).
+        #: Set by the client: the call's timings, its start (``perf_counter``), and its
+        #: record when observed (for streams' hooks).
         self.timings: Timings | None = None
+        self.started = 0.0
         self.call: Call | None = None
 
     def _release(self) -> None:
@@ -331,15 +339,16 @@ class Transport:
         headers: Mapping[str, str],
         body: bytes | None,
         timeout: Any,
-        call: Call | None = None,
+        timings: Timings | None = None,
     ) -> HTTPResponse:
         """Send a request and return once the response headers have arrived.
 
-        The time spent waiting for a free pooled connection is added to ``call.pool_wait``.
+        The time spent waiting for a free pooled connection is added to
+        ``timings.pool_wait``.
         """
         if self.closed:
             # Not an APIConnectionError: that would be retried, and this never heals.
-            raise GrokError("This AsyncGrok client is closed; create a new one.")
+            raise _closed_error()
         if self._user_session is None:
             pool = self._last
             if pool is None or pool.loop is not asyncio.get_running_loop() or pool.session.closed:
@@ -352,7 +361,11 @@ class Transport:
             if place.in_use < place.limit and not place._waiters:
                 place.in_use += 1
             else:
-                timeout = await self._wait_for_place(place, timeout, call)
+                timeout = await self._wait_for_place(place, timeout, timings)
+                if self.closed or session.closed:
+                    # Closed while this request queued: hand the place on, never send.
+                    place.leave()
+                    raise _closed_error()
         else:
             # Your own session's pool may serve others too: its waits are not ours to count.
             session = self.session()
@@ -384,7 +397,7 @@ class Transport:
         raise error
 
     @staticmethod
-    async def _wait_for_place(gate: PoolGate, timeout: Any, call: Call | None) -> Any:
+    async def _wait_for_place(gate: PoolGate, timeout: Any, timings: Timings | None) -> Any:
         """Queue for a pooled connection within ``timeout.total``; return what is left of it."""
         started = time.perf_counter()
         total = timeout.total
@@ -399,8 +412,8 @@ class Transport:
                 "(all max_connections are in use)."
             ) from None
         finally:
-            if call is not None:
-                call.pool_wait += time.perf_counter() - started
+            if timings is not None:
+                timings.pool_wait += time.perf_counter() - started
         if total is None:
             return timeout
         # The wait used part of the request's total time: aiohttp gets the rest.
@@ -436,8 +449,11 @@ class Transport:
         self._pools.clear()
         self._last = None
         for pool_loop, pool in pools:
+            # Requests queued for a connection end now, like those in flight.
             if pool_loop is loop:
+                pool.gate.fail_waiters(_closed_error)
                 await pool.guard.aclose()
             elif not pool_loop.is_closed() and pool_loop.is_running():
                 # Another live loop (another thread): close it there.
+                pool_loop.call_soon_threadsafe(pool.gate.fail_waiters, _closed_error)
                 asyncio.run_coroutine_threadsafe(pool.guard.aclose(), pool_loop)

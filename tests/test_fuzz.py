@@ -419,6 +419,7 @@ class ScriptedBody:
     def __init__(self, pieces: Sequence[bytes]) -> None:
         self.request_id: str | None = "req-fuzz"
         self.timings = None  # set by the client on real responses; none here
+        self.started = 0.0
         self.call = None
         self._pieces = list(pieces)
         self.closed = False

@@ -13,6 +13,7 @@ import pytest
 
 import grok_async._client
 from grok_async import (
+    APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
     AsyncGrok,
@@ -170,6 +171,21 @@ async def test_hooks_fire_per_attempt_and_per_retry(
     assert last.path == "/chat/completions"
     assert last.model == "grok-4"
     assert last.elapsed is not None and last.elapsed > 0
+
+
+async def test_on_response_also_reports_an_attempt_that_got_no_response(
+    fake_grok: FakeGrok, no_backoff: list[float]
+) -> None:
+    recorder = Recorder()
+    fake_grok.enqueue(Fault.reset(), Reply("ok"))
+    async with client_for(fake_grok, hooks=recorder.hooks()) as client:
+        await client.chat.completions.create(model="grok-4", messages=MESSAGES)
+    responses = recorder.named("response")
+    assert len(recorder.named("request")) == len(responses) == 2
+    assert responses[0].status is None
+    assert responses[0].exception_type is not None
+    assert issubclass(responses[0].exception_type, APIConnectionError)
+    assert (responses[1].status, responses[1].exception_type) == (200, None)
 
 
 async def test_on_error_fires_once_per_failed_call(
@@ -415,6 +431,55 @@ async def test_cancelled_waiters_leave_the_queue() -> None:
         # The place was not lost: the next call goes straight through.
         reply = await client.chat.completions.create(model="grok-4", messages=MESSAGES)
         assert reply.timings is not None and reply.timings.pool_wait == 0.0
+
+
+async def test_close_ends_requests_queued_for_a_connection() -> None:
+    """close() ends calls waiting for a pooled connection at once, with a GrokError, even
+    when the connection they wait for is held by an open stream."""
+    async with FakeGrok() as fake:
+        client = client_for(fake, max_connections=1)
+        stream = await client.chat.completions.create(
+            model="grok-4", messages=MESSAGES, stream=True
+        )
+        queued = asyncio.ensure_future(
+            client.chat.completions.create(model="grok-4", messages=MESSAGES, timeout=None)
+        )
+        assert await wait_until(lambda: client.pool_stats().waiting == 1)
+        await client.close()
+        with pytest.raises(GrokError, match="closed"):
+            await asyncio.wait_for(queued, 2)
+        await stream.aclose()
+        assert fake.stats.requests == 1  # the queued call was never sent
+
+
+async def test_retries_draw_from_the_rate_budget(
+    fake_grok: FakeGrok, no_backoff: list[float]
+) -> None:
+    """Every attempt is a request the server counts: retries draw from a shared budget too."""
+
+    class CountingLimiter:
+        def __init__(self) -> None:
+            self.acquired: list[int] = []
+
+        async def acquire(self, tokens: int) -> None:
+            self.acquired.append(tokens)
+
+        def settle(self, estimated: int, actual: int) -> None:
+            pass
+
+        async def pause(self, seconds: float) -> None:
+            pass
+
+    limiter = CountingLimiter()
+    fake_grok.enqueue(Fault.status(500), Fault.status(503), Reply("ok"))
+    async with client_for(fake_grok) as client:
+        results = await client.chat.completions.create_many(
+            [{"model": "grok-4", "messages": MESSAGES}], rate_limit=limiter
+        )
+    assert results[0].choices[0].message.content == "ok"
+    assert fake_grok.stats.requests == 3
+    assert len(limiter.acquired) == 3  # one per attempt
+    assert limiter.acquired[0] > 0 and limiter.acquired[1:] == [0, 0]  # tokens drawn once
 
 
 # -- logging -----------------------------------------------------------------------------------

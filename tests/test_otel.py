@@ -119,6 +119,7 @@ async def test_a_stream_span_ends_when_the_stream_is_exhausted(
     span = only_span(exporter)
     attributes = dict(span.attributes or {})
     assert attributes["grok_async.stream.outcome"] == "exhausted"
+    assert attributes["grok_async.request_id"] == stream.request_id
     assert final.usage is not None
     assert attributes["gen_ai.usage.output_tokens"] == final.usage.completion_tokens
     assert attributes["gen_ai.response.finish_reasons"] == ("stop",)
@@ -150,6 +151,20 @@ async def test_a_failed_stream_span_records_the_error(
     span = only_span(exporter)
     assert (span.attributes or {})["grok_async.stream.outcome"] == "failed"
     assert span.status.status_code is StatusCode.ERROR
+
+
+async def test_span_names_of_other_endpoints_carry_no_ids(
+    fake_grok: FakeGrok, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    async with client_for(fake_grok, provider) as client:
+        await client.models.retrieve("grok-4")
+    assert [s.name for s in exporter.get_finished_spans()] == ["GET /models/{id}"]
+    assert (exporter.get_finished_spans()[0].attributes or {})["url.path"] == "/models/grok-4"
+
+
+def test_tracing_must_be_a_flag_or_a_provider() -> None:
+    with pytest.raises(TypeError, match="TracerProvider"):
+        AsyncGrok(FAKE_KEY, tracing="yes")
 
 
 def test_without_tracing_opentelemetry_is_never_imported() -> None:

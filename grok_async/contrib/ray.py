@@ -136,9 +136,11 @@ def pending(ds: Any, output_path: str, *, id_column: str = "id") -> Any:
         map_completions(todo, as_json=True).write_parquet("s3://bucket/answers")
 
     A run that stops part-way leaves the files of the batches it finished; the next run
-    skips their rows and appends the rest, so every input row ends up exactly once in the
-    output (failed requests are rows too: rerun those from the output's ``error`` column).
-    Ids must be unique in ``ds``. Reading the done ids happens here, on the driver.
+    skips their rows and appends the rest (failed requests are rows too: rerun those from
+    the output's ``error`` column). Ids must be unique in ``ds``. Reading the done ids
+    happens here, on the driver. A crash in the middle of a write can leave a truncated
+    file (delete it; its rows are redone) or, rarely, a row written twice: de-duplicate by
+    id when reading the output (see the "Scaling out" guide).
 
     Args:
         ds: the input ``ray.data.Dataset``.
