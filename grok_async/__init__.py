@@ -402,8 +402,6 @@ _lazy = LazyExports(
         ),
     },
     rehome=__name__,
-    # The Responses types decode through "type"-keyed hooks registered by the stream module.
-    after={".types.responses": "._responses_stream"},
 )
 
 

@@ -10,16 +10,19 @@ The JSON schema comes from :mod:`grok_async._schema`; the reply is structured by
   false``), and so is a missing key without a default.
 * ``null`` in a field whose type has no ``None`` but which has a default means "the
   default" (strict schemas make such fields nullable, see :mod:`grok_async._schema`).
+* An ``Enum`` or ``Literal`` takes only one of its values, of the same JSON type (``true``
+  is not ``1``, ``1.0`` is not ``1``); an enum field holds the member.
 * Unions try their members in order; the first that fits wins.
 * A reply that is not JSON, or does not fit, raises :class:`StructuredOutputError` with the
   raw text attached; so does a reply cut off by the token limit (``finish_reason
   "length"``). A reply without content (a refusal, or tool calls instead of an answer)
-  parses to ``None``.
+  parses to ``None``; an empty ``refusal`` is no refusal.
 """
 
 from __future__ import annotations
 
 import collections.abc
+import enum
 import functools
 import re
 import types
@@ -36,7 +39,13 @@ from cattrs.gen import make_dict_structure_fn
 
 from ._errors import APIResponseValidationError
 from ._schema import SchemaBuilder
-from ._serialization import converter, decode_json, describe_structure_error
+from ._serialization import (
+    NotAllowedValueError,
+    converter,
+    decode_json,
+    describe_choices,
+    describe_structure_error,
+)
 from ._streaming import AsyncStream, ChatCompletionStreamManager
 from .types._base import WireModel
 from .types.chat import ChatCompletion, ChatCompletionChunk
@@ -222,12 +231,34 @@ def _union_hook(conv: Converter, tp: Any) -> Callable[[Any, Any], Any]:
     return structure
 
 
+def _is_literal(tp: Any) -> bool:
+    return typing.get_origin(tp) is typing.Literal
+
+
+def _literal_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    # cattrs compares with ==, so True passes for 1 and 1.0 stays a float: compare the JSON
+    # type too. An enum member in a Literal matches its value and is returned as the member.
+    choices = [
+        (arg, arg.value if isinstance(arg, enum.Enum) else arg) for arg in typing.get_args(tp)
+    ]
+    allowed = describe_choices(value for _, value in choices)
+
+    def structure(value: Any, _: Any) -> Any:
+        for arg, expected in choices:
+            if value.__class__ is expected.__class__ and value == expected:
+                return arg
+        raise NotAllowedValueError(f"expected {allowed}, got {type(value).__name__}: {value!r:.40}")
+
+    return structure
+
+
 def _make_value_converter() -> Converter:
     conv = converter.copy()
     # Registered last, so these take precedence over cattrs' lenient defaults.
     conv.register_structure_hook_factory(_is_array, functools.partial(_array_hook, conv))
     conv.register_structure_hook_factory(_is_map, functools.partial(_map_hook, conv))
     conv.register_structure_hook_factory(_is_union, functools.partial(_union_hook, conv))
+    conv.register_structure_hook_factory(_is_literal, _literal_hook)
     conv.register_structure_hook_factory(_is_user_class, functools.partial(_class_hook, conv))
     return conv
 
@@ -325,7 +356,7 @@ def parse_chat_completion(completion: ChatCompletion, cls: type[T]) -> ParsedCha
                 completion=completion,
             )
         parsed = None
-        if message.content is not None and message.refusal is None:
+        if message.content is not None and not message.refusal:
             parsed = parse_content(message.content, cls, completion)
         new_message = _rebuild(ParsedChatCompletionMessage, message, parsed=parsed)
         choices.append(_rebuild(ParsedChoice, choice, message=new_message))

@@ -19,14 +19,14 @@ How a stream ends:
 ``response.failed`` is yielded like any event (the server did answer);
 :meth:`ResponseStream.get_final_response` then raises :class:`ResponseFailedError`.
 
-This module also teaches the converter the ``"type"``-keyed families of output items and
-content parts (see :func:`_register_tagged`), so importing it is what makes
-:class:`~grok_async.types.responses.Response` decodable; ``grok_async`` imports it.
+Events are structured by the converter's hook for
+:class:`~grok_async.types.responses.ResponseStreamEvent`, which dispatches on ``"type"``
+(registered where the types are defined, ``grok_async.types.responses``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -34,20 +34,17 @@ from attrs import evolve
 
 from ._constants import DEFAULT_MAX_EVENT_SIZE
 from ._errors import APIResponseValidationError, GrokError
-from ._serialization import converter, describe_structure_error
+from ._serialization import describe_structure_error
 from ._sse import ServerSentEvent
 from ._streaming import AsyncStream, _error_event
 from ._transport import HTTPResponse
+from .types._base import WireModel
 from .types.responses import (
-    CONTENT_PART_TYPES,
-    EVENT_TYPES,
-    OUTPUT_ITEM_TYPES,
     TERMINAL_EVENT_TYPES,
     ReasoningSummaryText,
     ReasoningText,
     Response,
     ResponseCompletedEvent,
-    ResponseContentPart,
     ResponseFailedEvent,
     ResponseFunctionCallArgumentsDeltaEvent,
     ResponseFunctionToolCall,
@@ -66,52 +63,6 @@ from .types.responses import (
 )
 
 __all__ = ["ResponseAccumulator", "ResponseFailedError", "ResponseStream", "ResponseStreamManager"]
-
-_Hook = Callable[[Any, Any], Any]
-
-
-def _register_tagged(base: type[Any], by_type: Mapping[str, type[Any]]) -> None:
-    """Make ``base`` decode as the subclass its ``"type"`` names, else as ``base`` itself.
-
-    ``base``'s own generated hook is taken before the dispatcher replaces it; the dispatcher
-    matches ``base`` exactly, so the subclasses keep their generated hooks.
-    """
-    generic: _Hook = converter.get_structure_hook(base)
-    hooks: dict[str, _Hook] = {}
-
-    def structure(data: Any, _: Any) -> Any:
-        kind = data.get("type") if data.__class__ is dict else None
-        cls = by_type.get(kind) if isinstance(kind, str) else None
-        if cls is None:
-            return generic(data, base)
-        hook = hooks.get(kind)  # type: ignore[arg-type]
-        if hook is None:
-            hook = hooks[kind] = converter.get_structure_hook(cls)  # type: ignore[index]
-        return hook(data, cls)
-
-    converter.register_structure_hook_func(lambda t: t is base, structure)
-
-
-_register_tagged(ResponseContentPart, CONTENT_PART_TYPES)
-_register_tagged(ResponseOutputItem, OUTPUT_ITEM_TYPES)
-
-_EVENT_HOOKS: dict[str, _Hook] = {}
-
-
-def decode_event(payload: Any) -> ResponseStreamEvent:
-    """Structure one event payload into its class (:class:`ResponseStreamEvent` if unknown).
-
-    Raises what the converter raises for a payload that does not fit its class.
-    """
-    kind = payload.get("type") if isinstance(payload, dict) else None
-    cls = EVENT_TYPES.get(kind, ResponseStreamEvent) if isinstance(kind, str) else None
-    if cls is None:
-        cls, kind = ResponseStreamEvent, ""
-    hook = _EVENT_HOOKS.get(kind)  # type: ignore[arg-type]
-    if hook is None:
-        hook = _EVENT_HOOKS[kind] = converter.get_structure_hook(cls)  # type: ignore[index]
-    event: ResponseStreamEvent = hook(payload, cls)
-    return event
 
 
 def _is_error(name: str, payload: Any) -> bool:
@@ -161,6 +112,9 @@ class ResponseStream(AsyncStream[ResponseStreamEvent]):
     ) -> None:
         super().__init__(response, ResponseStreamEvent, max_event_size=max_event_size)
         self._assembled = ResponseAccumulator()
+        # Whether the server ended the stream (a terminal event, or [DONE]), as opposed
+        # to the client closing it early.
+        self._ended_by_server = False
 
     def _decode_event(self, event: ServerSentEvent) -> ResponseStreamEvent:
         data = event.data
@@ -181,7 +135,8 @@ class ResponseStream(AsyncStream[ResponseStreamEvent]):
             # Named events whose payload leaves the name out: the name is the type.
             payload = {**payload, "type": event.event}
         try:
-            decoded = decode_event(payload)
+            # The converter's hook for the base class dispatches on "type".
+            decoded = self._structure(payload, ResponseStreamEvent)
         except Exception as exc:
             raise self._fail(
                 APIResponseValidationError(
@@ -209,15 +164,30 @@ class ResponseStream(AsyncStream[ResponseStreamEvent]):
 
         Raises:
             ResponseFailedError: the stream ended with ``response.failed``.
+            GrokError: the stream was closed (:meth:`aclose`, a ``break`` out of the
+                ``async with`` block) before its final event: there is no final response,
+                only part of one.
             APIStatusError, APIConnectionError: the stream itself failed.
         """
         async for _ in self:
             pass
+        if not (self._complete or self._ended_by_server):
+            error = GrokError(
+                f"The stream was closed before {self._end_marker}: there is no final "
+                "response. Call get_final_response() before closing the stream, or use "
+                "the events already received."
+            )
+            error.request_id = self.request_id
+            raise error
         response = self._assembled.response()
         response.request_id = self.request_id or response.id
         if response.status == "failed":
             raise ResponseFailedError(response, request_id=self.request_id)
         return response
+
+    async def _finish(self) -> None:
+        self._ended_by_server = True  # [DONE], or the body's end after the terminal event
+        await super()._finish()
 
     def _final(self) -> object:
         # For the tracing span's usage and status when the stream ends.
@@ -333,31 +303,17 @@ class ResponseAccumulator:
             status = _STATUS_BY_TERMINAL.get(self._final_type or "", status)
         if base is None:
             return Response(id="", output=output, status=status)
-        return Response(
-            id=base.id,
-            object=base.object,
-            created_at=base.created_at,
-            completed_at=base.completed_at,
-            model=base.model,
-            output=output,
-            status=status,
-            incomplete_details=base.incomplete_details,
-            error=base.error,
-            usage=base.usage,
-            previous_response_id=base.previous_response_id,
-            instructions=base.instructions,
-            max_output_tokens=base.max_output_tokens,
-            parallel_tool_calls=base.parallel_tool_calls,
-            temperature=base.temperature,
-            top_p=base.top_p,
-            tool_choice=base.tool_choice,
-            tools=base.tools,
-            reasoning=base.reasoning,
-            text=base.text,
-            store=base.store,
-            user=base.user,
-            metadata=base.metadata,
-        )
+        # Every other field of the base is kept, those this library does not know too:
+        # they live in raw, which evolve() (an __init__ call) would leave behind.
+        response = evolve(base, output=output, status=status)
+        if base.raw:
+            wire: WireModel = response
+            wire._raw = {
+                **base.raw,
+                "output": [item.to_dict() for item in output],
+                "status": status,
+            }
+        return response
 
     @staticmethod
     def _item(state: _ItemState) -> ResponseOutputItem:

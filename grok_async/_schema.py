@@ -199,7 +199,8 @@ class SchemaBuilder:
             notes = [a for a in args[1:] if isinstance(a, str)]
             return _described(schema, " ".join(notes)) if notes else schema
         if origin is typing.Literal:
-            return _enum_schema(list(args), where)
+            # Literal[Color.RED] means the member's value on the wire, as an Enum does.
+            return _enum_schema([_json_value(arg) for arg in args], where)
         if isinstance(tp, type) and issubclass(tp, enum.Enum):
             return _enum_schema([member.value for member in tp], where)
         if isinstance(tp, type) and attrs.has(tp):

@@ -16,7 +16,11 @@ Rules (``make_converter`` applies all of them):
   fields are never sent as ``null``. Fields with other defaults (the ``role`` and ``type``
   tags among them) are always sent.
 * ``X | None`` fields get a hook bound to ``X``'s hook once, instead of cattrs' generic
-  optional handling that dispatches on every value (a third of the decoding time).
+  optional handling that dispatches on every value (a third of the decoding time). ``X``'s
+  hook comes from the converter asking, so copies with stricter hooks keep them inside
+  optional fields.
+* An ``Enum`` takes only one of its values, of the value's JSON type (``true`` is not ``1``),
+  and becomes the member; the error names the allowed values.
 * Client-side fields (``request_id``, ``timings``) are neither read from nor written to the wire.
 * Structuring failures surface as :class:`~grok_async.APIResponseValidationError` (see
   :func:`decode_model`), never as a raw cattrs, ``KeyError`` or JSON error.
@@ -24,6 +28,8 @@ Rules (``make_converter`` applies all of them):
 
 from __future__ import annotations
 
+import enum
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -32,14 +38,23 @@ import orjson
 from cattrs import Converter
 from cattrs.errors import BaseValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
-from cattrs.v import transform_error
+from cattrs.v import format_exception, transform_error
 
 from ._errors import APIResponseValidationError
 from ._fastpath import make_fast_structure, unwrap_optional
 from .types._base import WireModel
 from .types.chat import Choice
 
-__all__ = ["converter", "decode_json", "decode_model", "encode_json", "make_converter"]
+__all__ = [
+    "NotAllowedValueError",
+    "converter",
+    "decode_json",
+    "decode_model",
+    "describe_choices",
+    "describe_structure_error",
+    "encode_json",
+    "make_converter",
+]
 
 T = TypeVar("T")
 
@@ -112,23 +127,76 @@ def _is_optional(t: Any) -> bool:
     return unwrap_optional(t)[1]
 
 
-def _optional_factory(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
-    def factory(t: Any) -> Callable[[Any, Any], Any]:
-        inner = unwrap_optional(t)[0]
-        hook = conv.get_structure_hook(inner)
+def _optional_factory(t: Any, conv: Converter) -> Callable[[Any, Any], Any]:
+    # cattrs passes the converter that dispatches (an "extended" factory): a copy of this
+    # converter with stricter hooks then gets its own hook for X, not this one's.
+    inner = unwrap_optional(t)[0]
+    hook = conv.get_structure_hook(inner)
 
-        def structure(value: Any, _: Any) -> Any:
-            return None if value is None else hook(value, inner)
+    def structure(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, inner)
 
-        return structure
+    return structure
 
-    return factory
+
+class NotAllowedValueError(ValueError):
+    """A value outside an ``Enum``'s or ``Literal``'s choices; its text names them."""
+
+
+def describe_choices(choices: Iterable[Any]) -> str:
+    """``'a', 'b' or 'c'``: the allowed values of an enum or literal, for error messages."""
+    shown = [repr(c) for c in choices]
+    if len(shown) > 10:
+        shown = [*shown[:10], "..."]
+    if len(shown) < 2:
+        return shown[0] if shown else "no value"
+    return f"{', '.join(shown[:-1])} or {shown[-1]}"
+
+
+# One hook per enum class; weak keys, so enums made on the fly are not kept alive.
+_ENUM_HOOKS: weakref.WeakKeyDictionary[type[Any], Callable[[Any, Any], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _is_enum(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, enum.Enum)
+
+
+def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], Any]:
+    """The strict hook of an enum: a JSON value of a member's value type, then ``cls(value)``."""
+    hook = _ENUM_HOOKS.get(cls)
+    if hook is not None:
+        return hook
+    values = [member.value for member in cls]
+    kinds = {type(value) for value in values}
+    if float in kinds:
+        kinds.add(int)  # as for float fields, a JSON integer is a number too
+    choices = describe_choices(values)
+
+    def structure(value: Any, _: Any) -> Any:
+        # The class check first: True == 1 and 1.0 == 1, but neither is an IntEnum's 1.
+        if value.__class__ in kinds:
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        raise NotAllowedValueError(
+            f"expected {cls.__name__} ({choices}), got {type(value).__name__}: {value!r:.40}"
+        )
+
+    _ENUM_HOOKS[cls] = structure
+    return structure
 
 
 def _strict(kind: type[Any], accepts: tuple[type[Any], ...]) -> Callable[[Any, Any], Any]:
     """A hook that takes only JSON values of the right type (never ``str({...})``)."""
 
-    def structure(value: Any, _: Any) -> Any:
+    def structure(value: Any, cl: Any) -> Any:
+        if cl is not kind and _is_enum(cl):
+            # cattrs finds this hook by singledispatch, which also matches subclasses:
+            # IntEnum and str-based enums land here, and must become members.
+            return _enum_hook(cl)(value, cl)
         if value.__class__ in accepts:
             return kind(value) if value.__class__ is not kind else value
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}: {value!r:.40}")
@@ -148,7 +216,10 @@ def make_converter(*, fast: bool = True) -> Converter:
     conv.register_structure_hook(int, _strict(int, (int,)))
     conv.register_structure_hook(float, _strict(float, (float, int)))
     conv.register_structure_hook(bool, _strict(bool, (bool,)))
-    conv.register_structure_hook_factory(_is_optional, _optional_factory(conv))
+    conv.register_structure_hook_factory(_is_optional, _optional_factory)
+    # Plain enums (not int or str ones: the scalar hooks above catch those) would be
+    # cattrs' ``cls(value)``, where True is 1.
+    conv.register_structure_hook_factory(_is_enum, _enum_hook)
     conv.register_structure_hook_factory(
         lambda t: isinstance(t, type) and issubclass(t, WireModel),
         _structure_factory(conv, fast=fast),
@@ -192,8 +263,17 @@ def decode_json(raw: bytes | str) -> Any:
 def describe_structure_error(exc: Exception) -> str:
     """A readable one-line description of a cattrs/type failure."""
     if isinstance(exc, BaseValidationError):
-        return "; ".join(transform_error(exc))
+        return "; ".join(transform_error(exc, format_exception=_format_exception))
+    if isinstance(exc, NotAllowedValueError):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _format_exception(exc: BaseException, tp: type | None) -> str:
+    # cattrs' text ("invalid value for type, expected Color") does not say what is allowed.
+    if isinstance(exc, NotAllowedValueError):
+        return str(exc)
+    return format_exception(exc, tp)
 
 
 def decode_model(

@@ -13,10 +13,11 @@ without calling a tool.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import re
 import typing
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
@@ -25,7 +26,7 @@ from ._constants import DEFAULT_MAX_TOOL_ROUNDS
 from ._errors import APIResponseValidationError, GrokError
 from ._parsing import structure_value
 from ._schema import NO_VALUE, FieldSpec, SchemaBuilder, attrs_field_specs, docstring_parts
-from ._serialization import decode_json, describe_structure_error, encode_json
+from ._serialization import converter, decode_json, describe_structure_error, encode_json
 from .types.chat import ChatCompletion, ChatCompletionMessage, ToolCall
 from .types.messages import AssistantMessage, FunctionDefinition, Tool, ToolMessage
 
@@ -165,12 +166,20 @@ class FunctionTool(Generic[R]):
         """
         kwargs = self.parse_arguments(arguments)
         args = [kwargs.pop(name) for name in self._positional]
-        if inspect.iscoroutinefunction(self.function):
+        if inspect.iscoroutinefunction(self.function):  # partials of async functions too
             return await self.function(*args, **kwargs)  # type: ignore[no-any-return]
         result = await asyncio.to_thread(self.function, *args, **kwargs)
         if inspect.isawaitable(result):  # e.g. a callable object with an async __call__
             return await result  # type: ignore[no-any-return]
         return typing.cast(R, result)
+
+
+# tools=[a_function_tool] in create(): request bodies unstructure attrs objects with the
+# converter, so a FunctionTool is sent as its definition (not as its fields, a function
+# among them). Registered here because a FunctionTool cannot exist before this import.
+converter.register_unstructure_hook(
+    FunctionTool, lambda tool: converter.unstructure(tool.definition)
+)
 
 
 @overload
@@ -217,7 +226,8 @@ def function_tool(
     default makes a parameter optional, and the Google-style docstring gives the tool's
     description (the text before the first section) and the parameters' descriptions
     (its ``Args:`` section). An attrs class works the same way with its fields, and calling
-    the tool builds an instance.
+    the tool builds an instance. A :func:`functools.partial` is described by the function
+    it wraps, without the arguments it binds (the model neither sees nor sets them).
 
     Args:
         function: the function (sync or async) or attrs class; leave it out to use
@@ -246,13 +256,17 @@ def function_tool(
     """
     if function is None:
         return lambda fn: function_tool(fn, name=name, description=description, strict=strict)
-    tool_name: str = name or str(getattr(function, "__name__", ""))
+    # A partial has no name, docstring or annotations of its own: the function it wraps does.
+    wrapped = function
+    while isinstance(wrapped, functools.partial):
+        wrapped = wrapped.func
+    tool_name: str = name or str(getattr(wrapped, "__name__", ""))
     if not _NAME.match(tool_name):
         raise ValueError(
             f"{tool_name!r} is not a valid tool name (letters, digits, _ and -, at most 64 "
             "characters); pass name="
         )
-    summary, documented = docstring_parts(inspect.getdoc(function))
+    summary, documented = docstring_parts(inspect.getdoc(wrapped))
     if isinstance(function, type) and attrs.has(function):
         specs = attrs_field_specs(function, documented)
         arguments_class: type[Any] = function
@@ -281,8 +295,15 @@ def function_tool(
 def _parameter_specs(
     function: Callable[..., Any], name: str, documented: Mapping[str, str]
 ) -> tuple[list[FieldSpec], tuple[str, ...]]:
+    # The signature of a partial leaves out the positional arguments it binds; the keywords
+    # it binds are left out here (they may be secrets, and are not the model's to set).
+    bound: set[str] = set()
+    wrapped = function
+    while isinstance(wrapped, functools.partial):
+        bound.update(wrapped.keywords)
+        wrapped = wrapped.func
     # A callable object is described by its __call__ (its class's annotations are fields).
-    annotated = function if inspect.isroutine(function) else type(function).__call__
+    annotated = wrapped if inspect.isroutine(wrapped) else type(wrapped).__call__
     try:
         signature = inspect.signature(function)
         hints = typing.get_type_hints(annotated, include_extras=True)
@@ -291,6 +312,8 @@ def _parameter_specs(
     specs = []
     positional = []
     for parameter in signature.parameters.values():
+        if parameter.name in bound:
+            continue
         where = f"{name}({parameter.name})"
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             raise TypeError(f"{where}: *args and **kwargs cannot be described to the model")
@@ -352,8 +375,9 @@ class ToolCallResult:
     content: str
     #: What the function returned (``None`` if it failed).
     output: Any = None
-    #: The exception: the tool's own, a :class:`ToolArgumentsError`, or a ``LookupError``
-    #: for a tool name the model made up. ``None`` on success.
+    #: The exception: the tool's own, a :class:`ToolArgumentsError`, a ``LookupError`` for
+    #: a tool name the model made up, or a ``TimeoutError`` for a tool that outran
+    #: ``tool_timeout``. ``None`` on success.
     error: Exception | None = None
     #: The round (1 for the first reply's calls).
     round: int = 1
@@ -387,6 +411,7 @@ async def run_tools(
     messages: Iterable[Any],
     tools: Iterable[FunctionTool[Any] | Callable[..., Any]],
     max_rounds: int = DEFAULT_MAX_ROUNDS,
+    tool_timeout: float | None = None,
     **params: Any,
 ) -> ToolRunResult:
     """Talk with the model, running the tools it calls, until it answers.
@@ -396,8 +421,12 @@ async def run_tools(
     assistant turn and one ``tool`` message per call (matched by ``tool_call_id``), and asks
     again. A tool that raises, arguments that do not fit, or a tool name the model made up
     becomes an error text sent back to the model, so it can recover; the exception is kept
-    in :attr:`ToolCallResult.error`. Cancellation stops the loop (threads already running
-    finish on their own).
+    in :attr:`ToolCallResult.error`. So is a call still running after ``tool_timeout``
+    seconds: it is cancelled and the model is told it timed out. Cancelling the loop
+    cancels the tools still running and waits for them to unwind (sync tools' threads
+    cannot be stopped: they finish on their own). A tool raising what is not an
+    ``Exception`` (``CancelledError``, ``KeyboardInterrupt``) gets the same treatment: the
+    round's other tools are cancelled and awaited, then it propagates.
 
     Args:
         client: the :class:`~grok_async.AsyncGrok` to call.
@@ -406,6 +435,9 @@ async def run_tools(
         tools: functions, attrs classes or :class:`FunctionTool` objects.
         max_rounds: the most rounds of tool calls to run; a reply that still calls tools
             after that raises :class:`MaxToolRoundsError`.
+        tool_timeout: the seconds each tool call may take (default: no limit); a call
+            still running then is cancelled and becomes an error result
+            (:attr:`ToolCallResult.error` a ``TimeoutError``).
         **params: any other argument of :meth:`~grok_async.resources.chat.Completions.create`
             (``tool_choice``, ``temperature``, ``timeout``...), sent in every round.
 
@@ -433,6 +465,8 @@ async def run_tools(
         raise TypeError("run_tools() continues one conversation: n must be 1")
     if max_rounds < 0:
         raise ValueError("max_rounds must be 0 or more")
+    if tool_timeout is not None and not tool_timeout > 0:
+        raise ValueError("tool_timeout must be a positive number of seconds (or None)")
     toolset = _toolset(tools)
     definitions = [tool.definition for tool in toolset.values()]
     transcript = list(messages)
@@ -461,8 +495,10 @@ async def run_tools(
                 tool_calls=history,
             )
         rounds += 1
-        transcript.append(_assistant_turn(message))
-        results = await asyncio.gather(*(_run_call(toolset, call, rounds) for call in calls))
+        transcript.append(_assistant_turn(message, calls))
+        results = await _run_together(
+            [_run_call(toolset, call, rounds, tool_timeout) for call in calls]
+        )
         for result in results:
             transcript.append(ToolMessage(content=result.content, tool_call_id=result.id))
         history.extend(results)
@@ -479,8 +515,12 @@ def _toolset(tools: Iterable[Any]) -> dict[str, FunctionTool[Any]]:
     return toolset
 
 
-def _assistant_turn(message: ChatCompletionMessage) -> AssistantMessage:
-    """The reply as it is sent back: its content and every tool call, in wire form."""
+def _assistant_turn(message: ChatCompletionMessage, calls: Sequence[ToolCall]) -> AssistantMessage:
+    """The reply as it is sent back: its content and the calls that were run, in wire form.
+
+    Server-side tool calls (web search and the like) were run by the server; echoed, they
+    would be calls without the ``tool`` message answering each one.
+    """
     return AssistantMessage(
         content=message.content,
         tool_calls=[
@@ -489,13 +529,48 @@ def _assistant_turn(message: ChatCompletionMessage) -> AssistantMessage:
                 "type": call.type,
                 "function": {"name": call.function.name, "arguments": call.function.arguments},
             }
-            for call in message.tool_calls or ()
+            for call in calls
         ],
     )
 
 
+async def _run_together(calls: list[Coroutine[Any, Any, R]]) -> list[R]:
+    """Run ``calls`` concurrently; if one raises (or the caller is cancelled), cancel the
+    others and wait for them before raising, so no tool outlives the loop."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+# What _call_within returns for a call that outran its timeout.
+_TIMED_OUT = object()
+
+
+async def _call_within(tool: FunctionTool[Any], arguments: str, timeout: float | None) -> Any:
+    """``tool.call(arguments)``, or ``_TIMED_OUT`` (the call cancelled) after ``timeout``."""
+    if timeout is None:
+        return await tool.call(arguments)
+    # Not wait_for: its TimeoutError could not be told apart from one the tool raises.
+    task = asyncio.ensure_future(tool.call(arguments))
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    finally:
+        if not task.done():  # timed out, or the caller was cancelled
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    return task.result() if done else _TIMED_OUT
+
+
 async def _run_call(
-    toolset: Mapping[str, FunctionTool[Any]], call: ToolCall, round_: int
+    toolset: Mapping[str, FunctionTool[Any]],
+    call: ToolCall,
+    round_: int,
+    timeout: float | None = None,
 ) -> ToolCallResult:
     name = call.function.name
     arguments = call.function.arguments
@@ -509,11 +584,14 @@ async def _run_call(
         content = f"Error: there is no tool named {name!r}. Available tools: {available}."
         return failed(LookupError(content), content)
     try:
-        output = await tool.call(arguments)
+        output = await _call_within(tool, arguments, timeout)
     except ToolArgumentsError as exc:
         return failed(exc, f"Error: {exc}")
     except Exception as exc:
         return failed(exc, f"Error: {name} raised {type(exc).__name__}: {exc}")
+    if output is _TIMED_OUT:
+        content = f"Error: {name} did not finish within {timeout:g} seconds and was cancelled."
+        return failed(TimeoutError(content), content)
     try:
         content = output if isinstance(output, str) else encode_json(output).decode()
     except TypeError as exc:

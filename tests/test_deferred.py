@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 from typing import Any
 
@@ -16,9 +17,13 @@ from grok_async import (
     AsyncGrok,
     ChatCompletion,
     DeferredCompletion,
+    HookEvent,
+    Hooks,
     NotFoundError,
+    Timeout,
 )
-from grok_async.resources.deferred import poll_pauses
+from grok_async._sentinels import NOT_GIVEN
+from grok_async.resources.deferred import MIN_POLL_CONNECT, poll_pauses, poll_timeout
 from grok_async.testing import FakeGrok, Reply
 
 from .conftest import FAKE_KEY, LocalServer, completion_body
@@ -98,6 +103,22 @@ async def test_request_ids_stay_one_path_segment(fake_grok: FakeGrok) -> None:
     assert fake_grok.last_request.path == "/v1/chat/deferred-completion/../../models"
 
 
+@pytest.mark.parametrize("request_id", [".", ".."])
+async def test_dot_segment_request_ids_are_refused_before_sending(
+    fake_grok: FakeGrok, request_id: str
+) -> None:
+    """ "." and ".." would be normalised away (GET /v1/chat/ instead of a poll): a
+    ValueError naming request_id for get(), wait() and a handle, with nothing sent."""
+    async with client_for(fake_grok) as client:
+        with pytest.raises(ValueError, match=r"^request_id cannot be"):
+            await client.chat.deferred.get(request_id)
+        with pytest.raises(ValueError, match=r"^request_id cannot be"):
+            await client.chat.deferred.wait(request_id)
+        with pytest.raises(ValueError, match=r"^request_id cannot be"):
+            await DeferredCompletion(request_id, deferred=client.chat.deferred).get()
+    assert fake_grok.stats.requests == 0
+
+
 async def test_empty_request_id_is_refused_before_sending(fake_grok: FakeGrok) -> None:
     """An empty id is a ValueError, for get() and wait() alike, with nothing sent."""
     async with client_for(fake_grok) as client:
@@ -168,6 +189,95 @@ async def test_wait_refuses_nonsense_settings(fake_grok: FakeGrok, kwargs: dict[
         with pytest.raises(ValueError, match="must be"):
             await client.chat.deferred.wait("some-id", **kwargs)
     assert fake_grok.stats.requests == 0
+
+
+@pytest.mark.parametrize("timeout", [math.nan, math.inf, -math.inf])
+async def test_wait_refuses_a_timeout_that_is_not_finite(
+    fake_grok: FakeGrok, timeout: float
+) -> None:
+    """NaN compares false with everything, so it would never time out: non-finite timeouts
+    are ValueErrors (None is "no limit"), before any poll."""
+    async with client_for(fake_grok) as client:
+        with pytest.raises(ValueError, match="finite"):
+            await client.chat.deferred.wait("some-id", timeout=timeout)
+    assert fake_grok.stats.requests == 0
+
+
+@pytest.mark.parametrize("setting", ["interval", "max_interval"])
+async def test_wait_refuses_an_interval_that_is_not_finite(
+    fake_grok: FakeGrok, setting: str
+) -> None:
+    """A NaN or infinite interval would sleep nonsense: ValueError before any poll."""
+    async with client_for(fake_grok) as client:
+        for value in (math.nan, math.inf):
+            kwargs: dict[str, Any] = {setting: value}
+            with pytest.raises(ValueError, match="finite"):
+                await client.chat.deferred.wait("some-id", **kwargs)
+    assert fake_grok.stats.requests == 0
+
+
+async def test_wait_with_zero_timeout_on_a_pending_completion_polls_once_and_times_out() -> None:
+    """timeout=0 while the server still works: one poll (202), then APITimeoutError at
+    once; the completion stays collectable."""
+    async with FakeGrok(deferred_delay=0.3) as fake, client_for(fake) as client:
+        handle = await client.chat.completions.create(
+            model="grok-3", messages=MESSAGES, deferred=True
+        )
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError, match="1 polls"):
+            await handle.wait(timeout=0)
+        assert time.monotonic() - started < 0.25
+        assert len(deferred_polls(fake)) == 1
+        assert fake.stats.responses_by_status[202] == 1
+        completion = await handle.wait(timeout=10, interval=0.05)
+    assert completion.choices
+
+
+def test_a_poll_connects_within_what_is_left_of_the_wait() -> None:
+    """Each poll's connect limit shrinks to the time left (floored so the last poll can
+    still connect); the read and total limits stay the client's, because a poll whose
+    request was sent must not be cut off (its once-only result would be lost)."""
+    client_default = Timeout(connect=5.0, read=900.0, total=None)
+    assert poll_timeout(client_default, None) is NOT_GIVEN  # no deadline: the client's own
+    assert poll_timeout(client_default, 30.0) is NOT_GIVEN  # more left than connect takes
+    assert poll_timeout(client_default, 2.5) == Timeout(connect=2.5, read=900.0, total=None)
+    assert poll_timeout(client_default, 0.0) == Timeout(
+        connect=MIN_POLL_CONNECT, read=900.0, total=None
+    )
+    # A float client timeout is a total; it stays, only connect shrinks.
+    assert poll_timeout(60.0, 2.0) == Timeout(connect=2.0, read=None, total=60.0)
+    # "No limits" on the client: the wait's limit still bounds connecting.
+    assert poll_timeout(None, 3.0) == Timeout(connect=3.0, read=None, total=None)
+
+
+async def test_decoding_a_poll_is_part_of_the_call_for_hooks(server: LocalServer) -> None:
+    """A finished poll whose body is not a completion fails inside the call, so on_error
+    sees it; a good one carries its timings, like any completion."""
+    errors: list[HookEvent] = []
+    polls = 0
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        nonlocal polls
+        polls += 1
+        if polls == 1:
+            return web.Response(status=202)
+        if polls == 2:
+            return web.Response(body=b"<html>oops</html>", content_type="text/html")
+        return web.json_response(completion_body("fine"))
+
+    server.handler = handler
+    hooks = Hooks(on_error=errors.append)
+    async with client_for(server, hooks=hooks, max_retries=0) as client:
+        assert await client.chat.deferred.get("req-1") is None
+        with pytest.raises(APIResponseValidationError):
+            await client.chat.deferred.get("req-1")
+        completion = await client.chat.deferred.get("req-1")
+    assert [e.exception_type for e in errors] == [APIResponseValidationError]
+    assert errors[0].path == "/chat/deferred-completion/req-1"
+    assert completion is not None
+    assert completion.timings is not None
+    assert completion.timings.attempts == 1
+    assert completion.timings.total is not None and completion.timings.total > 0
 
 
 def test_poll_pauses_grow_to_the_cap_with_jitter() -> None:

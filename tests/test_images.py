@@ -294,6 +294,56 @@ async def test_edit_needs_exactly_one_kind_of_input(
 
 
 @pytest.mark.parametrize(
+    "images",
+    [
+        pytest.param("https://example.com/cat.png", id="url-string"),
+        pytest.param(b"https://example.com/cat.png", id="bytes"),
+        pytest.param({"url": "https://example.com/cat.png"}, id="one-image-object"),
+        pytest.param(42, id="not-iterable"),
+    ],
+)
+async def test_images_takes_a_list_not_a_single_image(fake_grok: FakeGrok, images: object) -> None:
+    """images= given one URL (or one image object) is a TypeError pointing to image=, not
+    one "image" per character or key; nothing is sent."""
+    async with client_for(fake_grok) as client:
+        with pytest.raises(TypeError, match=r"images= takes a list .*image="):
+            await client.images.edit(prompt="x", images=images)  # type: ignore[arg-type]
+    assert fake_grok.stats.requests == 0
+
+
+async def test_images_takes_any_iterable_of_images(fake_grok: FakeGrok) -> None:
+    """A tuple or generator of images is sent as the JSON list of those images."""
+    urls = ("https://example.com/a.png", "https://example.com/b.png")
+    async with client_for(fake_grok) as client:
+        await client.images.edit(prompt="combine", images=urls)
+        await client.images.edit(prompt="combine", images=(url for url in urls))
+    for request in fake_grok.requests:
+        assert request.json is not None
+        assert request.json["images"] == [{"url": url} for url in urls]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"prompt": "x", "images": [{"url": "h"}, {"url": "t"}]}, id="characters"),
+        pytest.param({"prompt": "x", "image": {"url": "example.com/cat.png"}}, id="no-scheme"),
+        pytest.param({"prompt": "x", "image": {"url": "ftp://example.com/a.png"}}, id="ftp"),
+        pytest.param({"prompt": "x", "image": {"url": "https://"}}, id="no-host"),
+        pytest.param({"prompt": "x", "image": {"url": "data:image/png"}}, id="data-no-comma"),
+    ],
+)
+async def test_the_emulator_refuses_image_urls_it_could_not_fetch(
+    fake_grok: FakeGrok, body: dict[str, object]
+) -> None:
+    """FakeGrok, like the real server, takes only http(s) and data: URLs as input images:
+    anything else (such as the characters of a URL sent as a list) is a 400."""
+    url = f"{fake_grok.base_url}/images/edits"
+    async with aiohttp.ClientSession() as session, session.post(url, json=body) as response:
+        assert response.status == 400
+        assert "Invalid image URL" in (await response.json())["error"]
+
+
+@pytest.mark.parametrize(
     "body",
     [
         pytest.param({"prompt": "x"}, id="no-image"),

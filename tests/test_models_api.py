@@ -90,6 +90,28 @@ async def test_model_ids_stay_one_path_segment(fake_grok: FakeGrok, model_id: st
     assert fake_grok.last_request.query == {}
 
 
+@pytest.mark.parametrize("model_id", [".", ".."])
+@pytest.mark.parametrize("catalogue", ["models", "language_models", "image_generation_models"])
+async def test_dot_segments_are_refused_before_sending(
+    fake_grok: FakeGrok, catalogue: str, model_id: str
+) -> None:
+    """ "." and ".." cannot be escaped and URL normalisation would turn /v1/models/.. into
+    /v1/ (another endpoint): ValueError naming the argument, nothing sent."""
+    async with client_for(fake_grok) as client:
+        with pytest.raises(ValueError, match=r"^model cannot be '\.{1,2}'"):
+            await getattr(client, catalogue).retrieve(model_id)
+    assert fake_grok.stats.requests == 0
+
+
+async def test_dots_inside_a_model_id_are_sent_as_they_are(fake_grok: FakeGrok) -> None:
+    """Only the whole segments "." and ".." are refused: "..." or "grok-4.1" are ids."""
+    async with client_for(fake_grok) as client:
+        for model_id in ("...", "grok.4", ".hidden"):
+            with pytest.raises(NotFoundError):
+                await client.models.retrieve(model_id)
+            assert fake_grok.last_request.path == "/v1/models/" + model_id
+
+
 async def test_empty_model_id_is_refused_before_sending(fake_grok: FakeGrok) -> None:
     """retrieve("") would list instead of look up: ValueError, nothing sent."""
     async with client_for(fake_grok) as client:
@@ -154,6 +176,17 @@ async def test_image_generation_models(fake_grok: FakeGrok) -> None:
     assert one.max_prompt_length == 1024
     assert one.price_per_image == pytest.approx(0.07)
     assert one.output_modalities == ["image"]
+    assert one.names == [one.id, *one.aliases]
+    assert "grok-2-image" in one.names  # the alias it was retrieved by
+
+
+def test_catalogue_models_share_their_names() -> None:
+    """names is the id then the aliases, for language and image models alike."""
+    language = LanguageModel(id="grok-4-0709", aliases=["grok-4", "grok-4-latest"])
+    image = ImageGenerationModel(id="grok-2-image-1212", aliases=["grok-2-image"])
+    assert language.names == ["grok-4-0709", "grok-4", "grok-4-latest"]
+    assert image.names == ["grok-2-image-1212", "grok-2-image"]
+    assert LanguageModel(id="solo").names == ["solo"]
 
 
 async def test_unknown_fields_stay_reachable(server: LocalServer) -> None:

@@ -51,6 +51,39 @@ class City:
     rank: int = 7
 
 
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Color(str, enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Rank(enum.Enum):
+    FIRST = 1
+    SECOND = 2
+
+
+@attrs.define
+class Part:
+    label: str
+    weight: int = 1
+
+
+@attrs.define
+class Profile:
+    """Optional classes and lists, an IntEnum, a str-based Enum and a numeric Literal."""
+
+    level: Level
+    color: Color
+    main: Part | None
+    parts: list[Part] | None
+    tags: list[str] | None
+    rating: Literal[1, 2, 3] | None = None
+
+
 @attrs.define
 class Node:
     value: int
@@ -114,7 +147,7 @@ async def test_parse_sends_the_schema_and_parses_the_default_reply(fake_grok: Fa
 
 
 async def test_a_scripted_reply_is_structured_exactly(fake_grok: FakeGrok) -> None:
-    """Nested classes, enums, literals, Optional and null-for-default all land in place."""
+    """Nested classes, enums, literals, an optional scalar and null-for-default land in place."""
     fake_grok.enqueue(Reply(orjson.dumps(city_json()).decode()))
     async with client_for(fake_grok) as client:
         completion = await client.chat.completions.parse(
@@ -129,6 +162,125 @@ async def test_a_scripted_reply_is_structured_exactly(fake_grok: FakeGrok) -> No
         districts=["Frogner", "Grünerløkka"],
         rank=7,
     )
+
+
+def profile_json(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "level": 2,
+        "color": "blue",
+        "main": {"label": "engine", "weight": None},
+        "parts": [{"label": "wheel", "weight": 4}, {"label": "seat", "weight": None}],
+        "tags": ["fast"],
+        "rating": 3,
+    }
+    body.update(changes)
+    return body
+
+
+async def test_optional_classes_lists_and_int_and_str_enums_land_in_place(
+    fake_grok: FakeGrok,
+) -> None:
+    """Inside X | None the class rules hold (null means the default), and IntEnum and
+    str-based enums become their members, not plain ints and strs."""
+    fake_grok.enqueue(Reply(orjson.dumps(profile_json()).decode()))
+    async with client_for(fake_grok) as client:
+        completion = await client.chat.completions.parse(
+            model="grok-4", messages=MESSAGES, response_format=Profile
+        )
+    profile = completion.choices[0].message.parsed
+    assert profile == Profile(
+        level=Level.HIGH,
+        color=Color.BLUE,
+        main=Part("engine", 1),
+        parts=[Part("wheel", 4), Part("seat", 1)],
+        tags=["fast"],
+        rating=3,
+    )
+    assert profile is not None
+    # Level.HIGH == 2 and Color.BLUE == "blue": only the types tell members from values.
+    assert type(profile.level) is Level
+    assert type(profile.color) is Color
+    assert type(profile.rating) is int
+
+
+async def test_optional_fields_may_be_null(fake_grok: FakeGrok) -> None:
+    """null in an X | None field is None, whatever X is."""
+    nulls = profile_json(main=None, parts=None, tags=None, rating=None)
+    fake_grok.enqueue(Reply(orjson.dumps(nulls).decode()))
+    async with client_for(fake_grok) as client:
+        completion = await client.chat.completions.parse(
+            model="grok-4", messages=MESSAGES, response_format=Profile
+        )
+    assert completion.choices[0].message.parsed == Profile(Level.HIGH, Color.BLUE, None, None, None)
+
+
+async def test_the_default_reply_for_optional_lists_of_classes_parses(fake_grok: FakeGrok) -> None:
+    """The emulator fills nullable defaults with null, inside Optional[list[Part]] too."""
+    async with client_for(fake_grok) as client:
+        completion = await client.chat.completions.parse(
+            model="grok-4", messages=MESSAGES, response_format=Profile
+        )
+    message = completion.choices[0].message
+    content = orjson.loads(message.content or "")
+    assert None in [part["weight"] for part in content["parts"]]  # the case this covers
+    profile = message.parsed
+    assert isinstance(profile, Profile)
+    assert profile.parts is not None
+    assert profile.parts == [
+        Part(part["label"], 1 if part["weight"] is None else part["weight"])
+        for part in content["parts"]
+    ]
+    assert type(profile.level) is Level
+    assert type(profile.color) is Color
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({"tags": "abc"}, r"\$\.tags$", id="str-for-optional-list"),
+        pytest.param(
+            {"main": {"label": "x", "extra": 1}},
+            r"extra fields found \(extra\) @ \$\.main",
+            id="optional-class-extra-key",
+        ),
+        pytest.param(
+            {"parts": [{"label": "x", "size": 1}]},
+            r"extra fields found \(size\) @ \$\.parts\[0\]",
+            id="optional-list-item-extra-key",
+        ),
+        pytest.param({"main": {"label": 5}}, r"\$\.main\.label", id="optional-class-bad-field"),
+        pytest.param(
+            {"level": 5}, r"expected Level \(1 or 2\), got int: 5 @ \$\.level", id="int-enum"
+        ),
+        pytest.param({"level": True}, r"got bool: True @ \$\.level", id="bool-for-int-enum"),
+        pytest.param({"level": 2.0}, r"got float: 2\.0 @ \$\.level", id="float-for-int-enum"),
+        pytest.param(
+            {"color": "green"},
+            r"expected Color \('red' or 'blue'\), got str: 'green' @ \$\.color",
+            id="str-enum",
+        ),
+        pytest.param(
+            {"rating": True},
+            r"expected 1, 2 or 3, got bool: True @ \$\.rating",
+            id="bool-for-literal",
+        ),
+        pytest.param({"rating": 1.0}, r"got float: 1\.0 @ \$\.rating", id="float-for-literal"),
+        pytest.param({"rating": 4}, r"got int: 4 @ \$\.rating", id="not-in-literal"),
+    ],
+)
+async def test_optional_fields_enums_and_literals_are_strict(
+    fake_grok: FakeGrok, changes: dict[str, Any], expected: str
+) -> None:
+    """X | None is as strict as X; enums and literals take only their values, of their
+    JSON type (true is not 1, 1.0 is not 1); errors name the allowed values."""
+    text = orjson.dumps(profile_json(**changes)).decode()
+    fake_grok.enqueue(Reply(text))
+    async with client_for(fake_grok) as client:
+        with pytest.raises(StructuredOutputError, match=expected) as caught:
+            await client.chat.completions.parse(
+                model="grok-4", messages=MESSAGES, response_format=Profile
+            )
+    assert caught.value.content == text
 
 
 async def test_invalid_json_raises_with_the_raw_text(fake_grok: FakeGrok) -> None:
@@ -203,6 +355,19 @@ async def test_a_refusal_parses_to_none(fake_grok: FakeGrok) -> None:
     assert message.parsed is None
     assert message.refusal == "I can't help with that."
     assert message.content is None
+
+
+async def test_an_empty_refusal_is_no_refusal(fake_grok: FakeGrok) -> None:
+    """refusal "" next to the content (some servers send it): the content is parsed."""
+    fake_grok.enqueue(Reply(orjson.dumps(city_json()).decode(), refusal=""))
+    async with client_for(fake_grok) as client:
+        completion = await client.chat.completions.parse(
+            model="grok-4", messages=MESSAGES, response_format=City
+        )
+    message = completion.choices[0].message
+    assert message.refusal == ""
+    assert isinstance(message.parsed, City)
+    assert message.parsed.name == "Oslo"
 
 
 async def test_tool_calls_instead_of_an_answer_parse_to_none(fake_grok: FakeGrok) -> None:
@@ -313,6 +478,16 @@ async def test_a_plain_stream_is_not_parsed(fake_grok: FakeGrok) -> None:
     assert type(final) is ChatCompletion
 
 
+async def test_create_with_a_class_as_response_format_points_to_parse(fake_grok: FakeGrok) -> None:
+    """create() cannot parse: a class there is a TypeError naming parse(); nothing is sent."""
+    async with client_for(fake_grok) as client:
+        with pytest.raises(TypeError, match=r"City, use parse\(\) or stream\(response_format="):
+            await client.chat.completions.create(
+                model="grok-4", messages=MESSAGES, response_format=City
+            )
+    assert fake_grok.stats.requests == 0
+
+
 async def test_create_still_passes_a_dict_response_format_through(fake_grok: FakeGrok) -> None:
     """A plain dict response_format goes to the wire untouched; json_object gets an object."""
     response_format = {"type": "json_object"}
@@ -359,6 +534,42 @@ def test_a_union_that_nothing_fits_names_its_members() -> None:
     with pytest.raises(Exception) as caught:  # noqa: PT011 - cattrs' own error type
         structure_value({"value": [1]}, Either)
     assert "expected int | str @ $.value" in describe_structure_error(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "tp", "expected"),
+    [
+        pytest.param(1, Literal[1, 2], 1, id="int"),
+        pytest.param(True, Literal[True, 1], True, id="bool-not-int"),
+        pytest.param(1, Literal[True, 1], 1, id="int-not-bool"),
+        pytest.param("red", Literal[Color.RED, "x"], Color.RED, id="enum-member"),
+        pytest.param(None, Literal["a", None], None, id="none"),
+    ],
+)
+def test_a_literal_takes_the_value_of_its_json_type(data: Any, tp: Any, expected: Any) -> None:
+    """The literal's own value is returned: the JSON type decides between True and 1."""
+    result = structure_value(data, tp)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("data", "tp"),
+    [
+        pytest.param(True, Literal[1, 2], id="bool-for-int"),
+        pytest.param(1.0, Literal[1, 2], id="float-for-int"),
+        pytest.param(1, Literal["1"], id="int-for-str"),
+        pytest.param("blue", Literal[Color.RED], id="other-enum-value"),
+        pytest.param(True, Level, id="bool-for-int-enum"),
+        pytest.param(1, Color, id="int-for-str-enum"),
+        pytest.param(True, Rank, id="bool-for-plain-enum"),
+        pytest.param(1.0, Rank, id="float-for-plain-enum"),
+    ],
+)
+def test_enums_and_literals_reject_values_of_another_json_type(data: Any, tp: Any) -> None:
+    """== alone would let true pass for 1; the hooks compare JSON types first."""
+    with pytest.raises(ValueError, match="expected"):
+        structure_value(data, tp)
 
 
 def test_the_emulator_reply_is_deterministic_and_fits_the_schema() -> None:

@@ -3,6 +3,8 @@ forms, chaining, storage, tools, errors, retries and tolerance of unknown fields
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,9 +13,12 @@ import pytest
 from aiohttp import web
 
 from grok_async import (
+    APIResponseValidationError,
     AsyncGrok,
     AuthenticationError,
     BadRequestError,
+    HookEvent,
+    Hooks,
     InternalServerError,
     NotFoundError,
     RateLimitError,
@@ -288,17 +293,35 @@ async def test_delete_removes_the_response(fake_grok: FakeGrok) -> None:
             await client.responses.delete(created.id)
 
 
-@pytest.mark.parametrize("bad", ["", "../chat/completions", "a/b", "x?y=1", ".."])
-async def test_a_response_id_that_is_not_one_path_segment_is_refused(
+@pytest.mark.parametrize("bad", ["", ".", ".."])
+async def test_a_response_id_that_cannot_be_one_path_segment_is_refused(
     fake_grok: FakeGrok, bad: str
 ) -> None:
-    """An id that would reach another URL raises ValueError; nothing is sent."""
+    """An id that cannot be a path segment (empty, or one URL normalisation removes)
+    raises ValueError naming response_id; nothing is sent."""
     async with client_for(fake_grok) as client:
-        with pytest.raises(ValueError, match="response"):
+        with pytest.raises(ValueError, match=r"^response_id "):
             await client.responses.retrieve(bad)
-        with pytest.raises(ValueError, match="response"):
+        with pytest.raises(ValueError, match=r"^response_id "):
             await client.responses.delete(bad)
     assert fake_grok.requests == []
+
+
+@pytest.mark.parametrize("odd", ["../chat/completions", "a/b", "x?y=1", "a#b", "100%"])
+async def test_a_response_id_with_url_syntax_stays_one_path_segment(
+    fake_grok: FakeGrok, odd: str
+) -> None:
+    """URL syntax in an id is escaped, as for every other resource: the id is looked up
+    as it is (and not found), it never reaches another endpoint or adds a query."""
+    async with client_for(fake_grok) as client:
+        with pytest.raises(NotFoundError):
+            await client.responses.retrieve(odd)
+        with pytest.raises(NotFoundError):
+            await client.responses.delete(odd)
+    assert [(r.method, r.path, r.query) for r in fake_grok.requests] == [
+        ("GET", "/v1/responses/" + odd, {}),
+        ("DELETE", "/v1/responses/" + odd, {}),
+    ]
 
 
 # -- tools ------------------------------------------------------------------------------------
@@ -538,9 +561,71 @@ async def test_unknown_item_and_part_types_decode_generically(server: LocalServe
     assert response.request_id == "req-1"
 
 
+async def test_earlier_output_items_sent_back_as_input_keep_their_content(
+    fake_grok: FakeGrok,
+) -> None:
+    """A decoded output message (its parts typed as subclasses of ResponseContentPart)
+    goes back on the wire whole: role, content parts with their text."""
+    async with client_for(fake_grok) as client:
+        first = await client.responses.create(model=MODEL, input="Name a river.")
+        await client.responses.create(
+            model=MODEL, input=[user("Name a river."), *first.output, user("Another?")]
+        )
+    sent = fake_grok.last_request.json["input"]
+    assert sent[1]["type"] == "message"
+    assert sent[1]["role"] == "assistant"
+    assert sent[1]["content"][0]["type"] == "output_text"
+    assert sent[1]["content"][0]["text"] == first.output_text != ""
+
+
+def test_responses_typed_items_need_only_the_types_module() -> None:
+    """Importing grok_async.types.responses is enough for typed output items: nothing else
+    (the stream module, the resource) has to be imported first."""
+    code = (
+        "import sys\n"
+        "from grok_async.types.responses import Response, ResponseOutputMessage\n"
+        "from grok_async._serialization import converter\n"
+        "payload = {'id': 'r', 'output': [{'type': 'message', 'content': ["
+        "{'type': 'output_text', 'text': 'hi'}]}]}\n"
+        "item = converter.structure(payload, Response).output[0]\n"
+        "print(type(item).__name__, type(item.content[0]).__name__, item.content[0].text)\n"
+        "print('grok_async._responses_stream' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ResponseOutputMessage", "ResponseOutputText", "hi", "False"]
+
+
+async def test_a_delete_answer_that_does_not_decode_fails_the_call_for_hooks(
+    server: LocalServer,
+) -> None:
+    """delete() decodes inside the call: a body that is not JSON is the call's failure,
+    seen by on_error; a good answer without x-request-id takes the id as request_id."""
+    errors: list[HookEvent] = []
+    answers = iter([web.Response(body=b"not json"), web.json_response(DELETED)])
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return next(answers)
+
+    server.handler = handler
+    async with client_for(server, hooks=Hooks(on_error=errors.append), max_retries=0) as client:
+        with pytest.raises(APIResponseValidationError, match="invalid JSON"):
+            await client.responses.delete("resp_1")
+        deleted = await client.responses.delete("resp_1")
+    assert [(e.method, e.path, e.exception_type) for e in errors] == [
+        ("DELETE", "/responses/resp_1", APIResponseValidationError)
+    ]
+    assert deleted.deleted is True
+    assert deleted.request_id == "resp_1"
+
+
+DELETED = {"id": "resp_1", "object": "response", "deleted": True}
+
+
 async def test_a_body_that_is_not_a_response_is_a_validation_error(server: LocalServer) -> None:
     """A 200 body without an id raises APIResponseValidationError naming Response."""
-    from grok_async import APIResponseValidationError
 
     async def handler(request: web.Request) -> web.StreamResponse:
         return web.json_response({"object": "response", "output": []})

@@ -16,6 +16,7 @@ from grok_async import (
     APIResponseValidationError,
     AsyncGrok,
     BadRequestError,
+    GrokError,
     InternalServerError,
     NotFoundError,
     Response,
@@ -522,6 +523,85 @@ async def test_a_dropped_stream_is_freed_by_aclose(server: LocalServer) -> None:
         with pytest.raises(StopAsyncIteration):
             await anext(stream)
     assert await wait_until(lambda: closed == ["reset"])
+
+
+async def test_get_final_response_after_aclose_is_an_error(server: LocalServer) -> None:
+    """A stream closed before its terminal event has no final response: a GrokError that
+    says so, not a made-up "in_progress" response with part of the text."""
+    closed: list[str] = []
+    server.handler = endless(closed)
+    async with client_for(server) as client:
+        stream = await open_stream(client)
+        for _ in range(5):
+            await anext(stream)
+        await stream.aclose()
+        with pytest.raises(GrokError, match="closed before its final event") as info:
+            await stream.get_final_response()
+    assert not isinstance(info.value, APIConnectionError)  # nothing failed: it was closed
+    assert info.value.request_id == REQUEST_ID
+
+
+async def test_get_final_response_after_leaving_the_block_early_is_an_error(
+    server: LocalServer,
+) -> None:
+    """Breaking out of ``async with ... stream(...)`` closes the stream: asking it for the
+    final response afterwards raises instead of returning a partial one."""
+    closed: list[str] = []
+    server.handler = endless(closed)
+    async with client_for(server) as client:
+        async with client.responses.stream(model=MODEL, input="Hi") as stream:
+            async for text in stream.text():
+                if text == "2 ":
+                    break
+        with pytest.raises(GrokError, match="closed before its final event"):
+            await stream.get_final_response()
+
+
+async def test_closing_after_the_terminal_event_keeps_the_final_response(
+    server: LocalServer,
+) -> None:
+    """Closed after response.completed but before the body ended: the final response
+    arrived, so get_final_response() returns it."""
+    server.handler = streaming(numbered([*text_events("Hello", " there"), completed()]), linger=2)
+    async with client_for(server) as client:
+        stream = await open_stream(client)
+        async for event in stream:
+            if isinstance(event, ResponseCompletedEvent):
+                break
+        await stream.aclose()
+        final = await stream.get_final_response()
+    assert final.status == "completed"
+    assert final.output_text == "Hello there"
+
+
+async def test_done_without_a_terminal_event_is_still_a_clean_end(server: LocalServer) -> None:
+    """[DONE] is the server ending the stream (not the client closing it): the response
+    assembled from the events is returned."""
+    body = numbered(text_events("Hel", "lo")) + b"data: [DONE]\n\n"
+    server.handler = streaming(body)
+    async with client_for(server) as client, client.responses.stream(model=MODEL, input="Hi") as s:
+        final = await s.get_final_response()
+    assert final.output_text == "Hello"
+    assert final.id == "resp_1"
+
+
+async def test_a_rebuilt_final_response_keeps_unknown_fields(server: LocalServer) -> None:
+    """When the terminal response's output is empty and is rebuilt from the deltas, its
+    other fields stay, those the library does not know (raw, to_dict()) included."""
+    terminal = completed(output=[], a_field_from_the_future={"x": [1]}, service_tier="flex")
+    server.handler = streaming(numbered([*text_events("Hel", "lo"), terminal]))
+    async with client_for(server) as client, client.responses.stream(model=MODEL, input="Hi") as s:
+        final = await s.get_final_response()
+    assert final.output_text == "Hello"  # rebuilt
+    assert final.status == "completed"
+    assert final.usage is not None and final.usage.total_tokens == 5
+    assert final.raw["a_field_from_the_future"] == {"x": [1]}
+    assert final.raw["service_tier"] == "flex"
+    wire = final.to_dict()
+    assert wire["service_tier"] == "flex"
+    # raw describes the assembled response, not the empty output that was sent.
+    assert wire["status"] == "completed"
+    assert wire["output"][0]["content"][0]["text"] == "Hello"
 
 
 # -- pure: decoder and accumulator ------------------------------------------------------------

@@ -161,6 +161,11 @@ def property_of(tp: Any) -> dict[str, Any]:
         pytest.param(Color, {"type": "string", "enum": ["red", "blue"]}, id="enum"),
         pytest.param(Level, {"type": "integer", "enum": [1, 2]}, id="int-enum"),
         pytest.param(
+            Literal[Level.HIGH, "x"],
+            {"type": ["integer", "string"], "enum": [2, "x"]},
+            id="literal-enum-member",
+        ),
+        pytest.param(
             Annotated[str, "The city."],
             {"description": "The city.", "type": "string"},
             id="annotated",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import pytest
+from cattrs.errors import StructureHandlerNotFoundError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grok_async import ChatCompletion, ChatCompletionChunk, GrokError
-from grok_async._serialization import decode_model, make_converter
+from grok_async._serialization import NotAllowedValueError, decode_model, make_converter
 
 FAST = make_converter()
 SLOW = make_converter(fast=False)
@@ -203,3 +205,69 @@ def test_lists_are_copies_not_the_raw_json() -> None:
     assert completion.citations is not None
     completion.citations.append("https://b.test")
     assert data["citations"] == ["https://a.test"]
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Color(str, enum.Enum):
+    RED = "red"
+
+
+class Rank(enum.Enum):
+    FIRST = 1
+
+
+@pytest.mark.parametrize(
+    ("data", "tp", "expected"),
+    [
+        pytest.param(2, Level, Level.HIGH, id="int-enum"),
+        pytest.param("red", Color, Color.RED, id="str-enum"),
+        pytest.param(1, Rank, Rank.FIRST, id="plain-enum"),
+        pytest.param(2, Level | None, Level.HIGH, id="optional-int-enum"),
+    ],
+)
+def test_enums_become_their_members(data: Any, tp: Any, expected: Any) -> None:
+    """The int and str hooks also catch IntEnum and str-based enums (singledispatch matches
+    subclasses): those too become members, not plain ints and strs."""
+    for converter in (FAST, SLOW):
+        result = converter.structure(data, tp)
+        assert result is expected
+
+
+@pytest.mark.parametrize(
+    ("data", "tp"),
+    [
+        pytest.param(5, Level, id="int-enum-unknown"),
+        pytest.param(True, Level, id="bool-for-int-enum"),
+        pytest.param("zzz", Color, id="str-enum-unknown"),
+        pytest.param(True, Rank, id="bool-for-plain-enum"),
+        pytest.param(1.0, Rank, id="float-for-plain-enum"),
+    ],
+)
+def test_enums_take_only_their_values(data: Any, tp: Any) -> None:
+    """A value outside the enum, or of another JSON type, is refused naming the choices."""
+    for converter in (FAST, SLOW):
+        with pytest.raises(NotAllowedValueError, match=rf"expected {tp.__name__} \("):
+            converter.structure(data, tp)
+
+
+class Tag:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def test_a_copy_keeps_its_own_hooks_inside_optional_fields() -> None:
+    """The X | None hook asks the converter it runs in for X's hook, so a copy with its own
+    hook for X uses it inside optional fields too (and the original is unchanged)."""
+    optional_tag: Any = Tag | None
+    base = make_converter()
+    copy = base.copy()
+    copy.register_structure_hook(Tag, lambda value, _: Tag(f"copy:{value}"))
+    tagged = copy.structure("x", optional_tag)
+    assert isinstance(tagged, Tag) and tagged.text == "copy:x"
+    assert copy.structure(None, optional_tag) is None
+    with pytest.raises(StructureHandlerNotFoundError, match="Tag"):
+        base.structure("x", optional_tag)

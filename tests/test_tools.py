@@ -4,6 +4,8 @@ the run_tools() loop against the emulator (concurrent calls, ids, errors, max_ro
 from __future__ import annotations
 
 import asyncio
+import enum
+import functools
 import threading
 from typing import Annotated, Any, Literal
 
@@ -21,7 +23,7 @@ from grok_async import (
     function_tool,
     run_tools,
 )
-from grok_async.testing import FakeGrok, Reply
+from grok_async.testing import FakeGrok, Fault, Reply
 
 from .conftest import FAKE_KEY
 
@@ -63,6 +65,34 @@ async def get_weather(
 def add(a: int, b: int) -> int:
     """Add two numbers."""
     return a + b
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Color(str, enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@attrs.define
+class Stop:
+    place: str
+    minutes: int = 10
+
+
+async def plan(
+    level: Level,
+    color: Color | None = None,
+    first: Stop | None = None,
+    stops: list[Stop] | None = None,
+    tags: list[str] | None = None,
+    rating: Literal[1, 2] | None = None,
+) -> str:
+    """Plan a trip (every kind of parameter the strictness rules cover)."""
+    return "planned"
 
 
 def client_for(fake: FakeGrok) -> AsyncGrok:
@@ -220,7 +250,13 @@ async def test_an_attrs_class_tool_builds_an_instance() -> None:
         pytest.param("{}", "location", id="missing"),
         pytest.param('{"location": {"city": 5}}', r"\$\.location\.city", id="wrong-type"),
         pytest.param('{"location": {"city": "Oslo"}, "unit": "K"}', r"\$\.unit", id="literal"),
-        pytest.param('{"location": {"city": "Oslo"}, "days": "1"}', r"\$\.days", id="str-for-list"),
+        # Anchored: "1" read as ["1"] would fail too, but at $.days[0].
+        pytest.param(
+            '{"location": {"city": "Oslo"}, "days": "1"}', r"\$\.days$", id="str-for-list"
+        ),
+        pytest.param(
+            '{"location": {"city": "Oslo", "zip": "0150"}}', r"zip", id="unknown-nested-key"
+        ),
     ],
 )
 async def test_bad_arguments_raise_without_calling_the_function(
@@ -242,6 +278,83 @@ async def test_bad_arguments_raise_without_calling_the_function(
     assert caught.value.arguments == arguments
     assert isinstance(caught.value, ValueError)
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param({"level": 1, "tags": "abc"}, r"\$\.tags$", id="str-for-optional-list"),
+        pytest.param(
+            {"level": 1, "first": {"place": "x", "x": 1}},
+            r"extra fields found \(x\) @ \$\.first",
+            id="optional-class-key",
+        ),
+        pytest.param({"level": 1, "stops": [{"place": 1}]}, r"\$\.stops\[0\]\.place", id="item"),
+        pytest.param({"level": 5}, r"expected Level \(1 or 2\), got int: 5", id="int-enum"),
+        pytest.param({"level": True}, r"got bool: True @ \$\.level", id="bool-for-int-enum"),
+        pytest.param({"level": 1, "color": "green"}, r"'red' or 'blue'", id="str-enum"),
+        pytest.param({"level": 1, "rating": True}, r"expected 1 or 2, got bool", id="literal"),
+        pytest.param({"level": 1, "rating": 1.0}, r"got float: 1\.0", id="float-literal"),
+    ],
+)
+async def test_optional_parameters_enums_and_literals_are_strict(
+    arguments: dict[str, Any], message: str
+) -> None:
+    """X | None parameters are as strict as X; enums and literals take only their values."""
+    with pytest.raises(ToolArgumentsError, match=message):
+        await function_tool(plan).call(arguments)
+
+
+def test_enum_and_optional_arguments_are_structured() -> None:
+    """IntEnum and str-based enum arguments become members; null means the default inside
+    Optional classes and lists."""
+    arguments = function_tool(plan).parse_arguments(
+        {
+            "level": 2,
+            "color": "red",
+            "first": {"place": "Bergen", "minutes": None},
+            "stops": [{"place": "Voss", "minutes": None}, {"place": "Flåm", "minutes": 30}],
+            "tags": ["rail"],
+            "rating": 2,
+        }
+    )
+    assert arguments == {
+        "level": Level.HIGH,
+        "color": Color.RED,
+        "first": Stop("Bergen", 10),
+        "stops": [Stop("Voss", 10), Stop("Flåm", 30)],
+        "tags": ["rail"],
+        "rating": 2,
+    }
+    assert type(arguments["level"]) is Level
+    assert type(arguments["color"]) is Color
+
+
+async def test_a_partial_is_described_by_the_function_it_wraps() -> None:
+    """functools.partial: the wrapped function's name and docs; bound arguments are neither
+    described nor settable by the model."""
+
+    def search(query: str, limit: int, api_key: str) -> str:
+        """Search the catalogue.
+
+        Args:
+            query: What to look for.
+            limit: How many results.
+            api_key: The secret.
+        """
+        return f"{query}:{limit}:{api_key}"
+
+    tool = function_tool(functools.partial(search, api_key="sk-secret"))
+    assert tool.name == "search"
+    assert tool.description == "Search the catalogue."
+    assert list(tool.parameters["properties"]) == ["query", "limit"]
+    assert "sk-secret" not in orjson.dumps(tool.parameters).decode()
+    assert await tool.call({"query": "maps", "limit": 3}) == "maps:3:sk-secret"
+    with pytest.raises(ToolArgumentsError, match="api_key"):
+        await tool.call({"query": "maps", "limit": 3, "api_key": "other"})
+    positional = function_tool(functools.partial(search, "maps"), name="maps")
+    assert list(positional.parameters["properties"]) == ["limit", "api_key"]
+    assert await positional.call({"limit": 1, "api_key": "k"}) == "maps:1:k"
 
 
 async def test_sync_functions_run_in_a_worker_thread() -> None:
@@ -490,6 +603,8 @@ async def test_max_rounds_zero_runs_no_tool(fake_grok: FakeGrok) -> None:
     ("options", "error"),
     [
         pytest.param({"stream": True}, "stream", id="stream"),
+        pytest.param({"deferred": True}, "deferred", id="deferred"),
+        pytest.param({"tool_timeout": 0}, "tool_timeout", id="tool-timeout"),
         pytest.param({"n": 2}, "n must be 1", id="n"),
         pytest.param({"tools": [add, function_tool(add)]}, "two tools", id="duplicate"),
         pytest.param({"tools": [42]}, "not int", id="not-a-tool"),
@@ -498,11 +613,205 @@ async def test_max_rounds_zero_runs_no_tool(fake_grok: FakeGrok) -> None:
 async def test_run_tools_rejects_what_it_cannot_run_before_sending(
     fake_grok: FakeGrok, options: dict[str, Any], error: str
 ) -> None:
-    """Unsupported arguments raise TypeError and nothing is sent."""
+    """Unsupported arguments raise TypeError (ValueError for a bad number) and nothing is
+    sent."""
     arguments: dict[str, Any] = {"tools": [add], **options}
     async with client_for(fake_grok) as client:
-        with pytest.raises(TypeError, match=error):
+        with pytest.raises((TypeError, ValueError), match=error):
             await run_tools(
                 client, model="grok-4", messages=[{"role": "user", "content": "x"}], **arguments
             )
     assert fake_grok.stats.requests == 0
+
+
+async def test_a_tool_that_outruns_tool_timeout_is_cancelled_and_reported(
+    fake_grok: FakeGrok,
+) -> None:
+    """tool_timeout: a hanging call is cancelled and becomes an error result the model
+    sees; the other calls of the round are unaffected."""
+    cancelled = asyncio.Event()
+
+    async def hang() -> str:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return "never"
+
+    fake_grok.enqueue(Reply(tool_calls=[call("hang", "c1"), call("add", "c2", a=1, b=1)]))
+    async with client_for(fake_grok) as client:
+        result = await asyncio.wait_for(
+            client.chat.completions.run_tools(
+                model="grok-4",
+                messages=[{"role": "user", "content": "go"}],
+                tools=[hang, add],
+                tool_timeout=0.2,
+            ),
+            10,
+        )
+    hung, added = result.tool_calls
+    assert isinstance(hung.error, TimeoutError)
+    assert hung.output is None
+    assert hung.content == "Error: hang did not finish within 0.2 seconds and was cancelled."
+    assert cancelled.is_set()
+    assert (added.output, added.error) == (2, None)
+    sent = [m for m in fake_grok.last_request.json["messages"] if m["role"] == "tool"]
+    assert sent[0] == {"role": "tool", "content": hung.content, "tool_call_id": "c1"}
+
+
+async def test_a_tool_raising_timeout_error_itself_is_not_a_timeout(fake_grok: FakeGrok) -> None:
+    """Within tool_timeout, a tool's own TimeoutError is reported as the tool's error."""
+
+    async def slow_backend() -> str:
+        raise TimeoutError("backend too slow")
+
+    fake_grok.enqueue(Reply(tool_calls=[call("slow_backend", "c1")]))
+    async with client_for(fake_grok) as client:
+        result = await run_tools(
+            client,
+            model="grok-4",
+            messages=[{"role": "user", "content": "go"}],
+            tools=[slow_backend],
+            tool_timeout=5,
+        )
+    [ran] = result.tool_calls
+    assert ran.content == "Error: slow_backend raised TimeoutError: backend too slow"
+
+
+@pytest.mark.parametrize("tool_timeout", [None, 30.0])
+async def test_cancelling_run_tools_cancels_the_running_tools(
+    fake_grok: FakeGrok, tool_timeout: float | None
+) -> None:
+    """A cancelled run_tools() returns only after its tools were cancelled and unwound."""
+    started = asyncio.Event()
+    unwound: list[str] = []
+
+    async def wait_forever() -> str:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        finally:
+            unwound.append("wait_forever")
+        return "never"
+
+    fake_grok.enqueue(Reply(tool_calls=[call("wait_forever", "c1")]))
+    async with client_for(fake_grok) as client:
+        task = asyncio.ensure_future(
+            run_tools(
+                client,
+                model="grok-4",
+                messages=[{"role": "user", "content": "go"}],
+                tools=[wait_forever],
+                tool_timeout=tool_timeout,
+            )
+        )
+        await asyncio.wait_for(started.wait(), 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert unwound == ["wait_forever"]
+    assert fake_grok.stats.requests == 1
+
+
+class Abort(BaseException):
+    """Not an Exception: run_tools() does not turn it into an error result."""
+
+
+async def test_a_tool_raising_a_base_exception_cancels_its_siblings(fake_grok: FakeGrok) -> None:
+    """A BaseException from one tool propagates, after the round's other tools were
+    cancelled and awaited (none is left running)."""
+    sibling_started = asyncio.Event()
+    unwound: list[str] = []
+
+    async def sibling() -> str:
+        sibling_started.set()
+        try:
+            await asyncio.sleep(60)
+        finally:
+            unwound.append("sibling")
+        return "never"
+
+    async def abort() -> str:
+        await sibling_started.wait()
+        raise Abort
+
+    fake_grok.enqueue(Reply(tool_calls=[call("sibling", "c1"), call("abort", "c2")]))
+    async with client_for(fake_grok) as client:
+        with pytest.raises(Abort):
+            await asyncio.wait_for(
+                run_tools(
+                    client,
+                    model="grok-4",
+                    messages=[{"role": "user", "content": "go"}],
+                    tools=[sibling, abort],
+                ),
+                10,
+            )
+        assert unwound == ["sibling"]
+
+
+async def test_server_side_tool_calls_are_not_echoed(fake_grok: FakeGrok) -> None:
+    """Only the function calls that were run go back in the assistant turn, each answered
+    by one tool message; server-side calls (run by xAI) are left out."""
+    reply = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "grok-4",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "ws_1",
+                            "type": "web_search_call",
+                            "function": {"name": "web_search", "arguments": "{}"},
+                        },
+                        {
+                            "id": "fn_1",
+                            "type": "function",
+                            "function": {"name": "add", "arguments": '{"a": 2, "b": 3}'},
+                        },
+                    ],
+                },
+            }
+        ],
+    }
+    fake_grok.enqueue(Fault.status(200, body=reply), Reply("Five."))
+    async with client_for(fake_grok) as client:
+        result = await run_tools(
+            client, model="grok-4", messages=[{"role": "user", "content": "go"}], tools=[add]
+        )
+    assert [(c.id, c.output) for c in result.tool_calls] == [("fn_1", 5)]
+    assistant, tool_message = fake_grok.last_request.json["messages"][1:]
+    assert [c["id"] for c in assistant["tool_calls"]] == ["fn_1"]
+    assert tool_message["tool_call_id"] == "fn_1"
+    assert result.content == "Five."
+
+
+async def test_create_takes_function_tools_as_their_definitions(fake_grok: FakeGrok) -> None:
+    """tools=[function_tool(...)] in create() sends each tool's definition."""
+    tool = function_tool(add)
+    async with client_for(fake_grok) as client:
+        await client.chat.completions.create(
+            model="grok-4",
+            messages=[{"role": "user", "content": "x"}],
+            tools=[tool, {"type": "function", "function": {"name": "other"}}],
+        )
+    sent = fake_grok.last_request.json["tools"]
+    assert sent == [
+        {
+            "type": "function",
+            "function": {
+                "name": "add",
+                "description": "Add two numbers.",
+                "parameters": tool.parameters,
+            },
+        },
+        {"type": "function", "function": {"name": "other"}},
+    ]

@@ -65,7 +65,18 @@ def decode_list(reply: HTTPResponse, key: str, cls: type[T]) -> list[T]:
 
 
 def path_segment(value: str, what: str) -> str:
-    """``value`` escaped as one URL path segment; an id cannot reach another endpoint."""
+    """``value`` escaped as one URL path segment: an id never reaches another endpoint.
+
+    Every character that means something in a URL (``/``, ``?``, ``#``, ``%``) is escaped.
+    ``"."`` and ``".."`` cannot be escaped (they are plain characters), and URL
+    normalisation would turn ``/v1/models/..`` into ``/v1/``: they are refused.
+
+    Raises:
+        ValueError: ``value`` is not a string, is empty, or is ``"."`` or ``".."``; the
+            message names the argument (``what``).
+    """
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    if value in (".", ".."):
+        raise ValueError(f"{what} cannot be {value!r}: it would name another URL path")
     return quote(value, safe="")

@@ -302,6 +302,12 @@ class Completions:
                 f"create() got unexpected keyword arguments: {unknown} "
                 "(send parameters this library does not know yet with extra_body=)"
             )
+        if isinstance(params.get("response_format"), type):
+            raise TypeError(
+                "create() sends response_format as given: to get the reply parsed into "
+                f"{params['response_format'].__name__}, use parse() or "
+                "stream(response_format=...); to send a format yourself, pass a dict"
+            )
         if deferred:
             if stream:
                 raise ValueError("deferred=True cannot be combined with stream=True")
@@ -438,6 +444,7 @@ class Completions:
         messages: Iterable[Any],
         tools: Iterable[FunctionTool[Any] | Callable[..., Any]],
         max_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        tool_timeout: float | None = None,
         **kwargs: Any,
     ) -> ToolRunResult:
         """Talk with the model, running the Python tools it calls, until it answers.
@@ -452,6 +459,7 @@ class Completions:
             messages=messages,
             tools=tools,
             max_rounds=max_rounds,
+            tool_timeout=tool_timeout,
             **kwargs,
         )
 

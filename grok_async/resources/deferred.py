@@ -10,6 +10,7 @@ unknown or expired id. A result can be fetched **exactly once**, within 24 hours
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -18,14 +19,15 @@ import attrs
 
 from .._errors import APIResponseValidationError, APITimeoutError
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._timeout import TimeoutTypes
+from .._timeout import TimeoutTypes, as_timeout
 from ..types.chat import ChatCompletion
 from ._decode import decode_object, json_of, path_segment
 
 if TYPE_CHECKING:
     from .._client import AsyncGrok
+    from .._transport import HTTPResponse
 
-__all__ = ["Deferred", "DeferredCompletion", "poll_pauses", "start_deferred"]
+__all__ = ["Deferred", "DeferredCompletion", "poll_pauses", "poll_timeout", "start_deferred"]
 
 # xAI's own SDK waits 10 minutes for a deferred completion before giving up.
 DEFAULT_WAIT_TIMEOUT = 600.0
@@ -34,6 +36,8 @@ DEFAULT_WAIT_TIMEOUT = 600.0
 DEFAULT_POLL_INTERVAL = 0.25
 DEFAULT_MAX_POLL_INTERVAL = 5.0
 _POLL_GROWTH = 1.5
+#: The shortest connect limit of a poll near the end of a wait, in seconds.
+MIN_POLL_CONNECT = 1.0
 
 _PATH = "/chat/deferred-completion/"
 
@@ -109,18 +113,17 @@ class Deferred:
 
         Raises:
             NotFoundError: unknown or expired id, or a result already fetched.
-            ValueError: ``request_id`` is empty.
+            ValueError: ``request_id`` is empty, ``"."`` or ``".."``; nothing is sent.
             APIStatusError, APIConnectionError, APITimeoutError: as for any call.
         """
-        path = _PATH + path_segment(request_id, "request_id")
-        reply = await self._client.request(
-            "GET", path, extra_headers=extra_headers, timeout=timeout, max_retries=max_retries
+        return await self._client.request(
+            "GET",
+            _PATH + path_segment(request_id, "request_id"),
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+            decode=_decode_poll,
         )
-        if reply.status == 202:
-            return None
-        completion = decode_object(reply, ChatCompletion)
-        completion.request_id = reply.request_id or completion.id
-        return completion
 
     async def wait(
         self,
@@ -138,28 +141,44 @@ class Deferred:
         grows by half each time up to ``max_interval``, each pause jittered (between half
         and all of it) so that many waiters do not poll in step.
 
-        ``timeout`` (seconds, None for no limit) bounds the whole wait. It is checked
-        between polls: a poll in flight is never cut off, because a result is handed out
-        only once and would be lost with it. On timeout the completion stays on the
-        server; ``wait`` or ``get`` again with the same id to collect it.
+        ``timeout`` (seconds, None for no limit) bounds the pauses and the connection
+        set-up of each poll (nothing has been sent yet, so nothing can be lost). It does
+        not cut off a poll whose request was sent: a result is handed out only once and
+        would be lost with it. Such a poll is bounded by the client's own timeout (its
+        ``read`` silence limit, 15 minutes by default), so against a server that stalls,
+        ``wait`` can overrun ``timeout`` by that much; for a shorter limit, wait through a
+        client copy with ``client.with_options(timeout=Timeout(read=30))``, accepting that
+        a poll cut off mid-answer loses its result. On timeout the completion stays on
+        the server; ``wait`` or ``get`` again with the same id to collect it.
 
         Raises:
             APITimeoutError: not done within ``timeout``; the message names the id.
             NotFoundError: unknown or expired id, or a result already fetched.
-            ValueError: ``request_id`` is empty, or an interval is not positive.
+            ValueError: ``request_id`` is empty, ``"."`` or ``".."``, an interval is not a
+                positive number, or ``timeout`` is negative or not finite (NaN, infinity:
+                use None for no limit).
         """
         path_segment(request_id, "request_id")  # a bad id fails before any wait
-        if interval <= 0 or max_interval <= 0:
-            raise ValueError("interval and max_interval must be > 0 seconds")
-        if timeout is not None and timeout < 0:
-            raise ValueError(f"timeout must be >= 0 seconds or None, got {timeout!r}")
+        if not (_positive(interval) and _positive(max_interval)):
+            raise ValueError(
+                "interval and max_interval must be finite numbers > 0 seconds, "
+                f"got {interval!r} and {max_interval!r}"
+            )
+        if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
+            raise ValueError(
+                f"timeout must be a finite number >= 0 seconds or None, got {timeout!r}"
+            )
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         pauses = poll_pauses(interval, max_interval)
         polls = 0
         while True:
+            left = None if deadline is None else deadline - loop.time()
             completion = await self.get(
-                request_id, extra_headers=extra_headers, max_retries=max_retries
+                request_id,
+                extra_headers=extra_headers,
+                timeout=poll_timeout(self._client.timeout, left),
+                max_retries=max_retries,
             )
             polls += 1
             if completion is not None:
@@ -175,6 +194,40 @@ class Deferred:
                     )
                 sleep = min(sleep, left)  # one last poll right at the deadline
             await asyncio.sleep(sleep)
+
+
+def _positive(seconds: float) -> bool:
+    return isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0
+
+
+def poll_timeout(client_timeout: TimeoutTypes, left: float | None) -> TimeoutTypes | NotGiven:
+    """The timeout of one poll of :meth:`Deferred.wait` with ``left`` seconds to go.
+
+    Only the connect limit shrinks to what is left of the wait (never below
+    :data:`MIN_POLL_CONNECT`, so the last poll can still connect): a poll is cut off only
+    before its request is sent. Everything else is the client's (``client_timeout``).
+    """
+    if left is None:
+        return NOT_GIVEN
+    limits = as_timeout(client_timeout, stream=False)
+    connect = max(left, MIN_POLL_CONNECT)
+    if limits.connect is not None and limits.connect <= connect:
+        return NOT_GIVEN
+    return attrs.evolve(limits, connect=connect)
+
+
+def _decode_poll(reply: HTTPResponse) -> ChatCompletion | None:
+    """A poll's answer: None while pending (202, empty body), else the completion.
+
+    Decoding inside ``request()`` makes a body that is not a completion the call's failure
+    for hooks and tracing, like any other call's.
+    """
+    if reply.status == 202:
+        return None
+    completion = decode_object(reply, ChatCompletion)
+    completion.request_id = reply.request_id or completion.id
+    completion.timings = reply.timings
+    return completion
 
 
 def poll_pauses(interval: float, max_interval: float) -> Iterator[float]:

@@ -35,6 +35,17 @@ def _image_object(image: ImageInput) -> Mapping[str, Any]:
     )
 
 
+def _image_list(images: object) -> list[Mapping[str, Any]]:
+    # A string is an iterable of characters and a mapping one of keys: taken as a list of
+    # images, either would send nonsense (one "image" per character), so they are refused.
+    if isinstance(images, (str, bytes, bytearray, Mapping)) or not isinstance(images, Iterable):
+        raise TypeError(
+            "images= takes a list of input images, not "
+            f"{type(images).__name__} (give a single image as image=)"
+        )
+    return [_image_object(item) for item in images]
+
+
 class Images:
     """``client.images``"""
 
@@ -100,8 +111,9 @@ class Images:
         arguments and the result are those of :meth:`generate`.
 
         Raises:
-            TypeError: ``prompt`` is not a string, or neither or both of ``image`` and
-                ``images`` were given.
+            TypeError: ``prompt`` is not a string, neither or both of ``image`` and
+                ``images`` were given, or ``images`` is not a list of images (a single
+                URL string or mapping goes in ``image``).
             APIStatusError, APIConnectionError, APITimeoutError: as for :meth:`generate`.
         """
         if (image is None) == (images is None):
@@ -110,8 +122,7 @@ class Images:
         if image is not None:
             body["image"] = _image_object(image)
         else:
-            assert images is not None
-            body["images"] = [_image_object(item) for item in images]
+            body["images"] = _image_list(images)
         return await self._post(
             "/images/edits", body, extra_headers, extra_body, timeout, max_retries
         )

@@ -70,7 +70,7 @@ class _Catalogue(Generic[M]):
 
         Raises:
             NotFoundError: no such model, or the key's team may not use it.
-            ValueError: ``model`` is empty.
+            ValueError: ``model`` is empty, ``"."`` or ``".."``; nothing is sent.
             APIStatusError, APIConnectionError, APITimeoutError: as for :meth:`list`.
         """
         path = f"{self._path}/{path_segment(model, 'model')}"

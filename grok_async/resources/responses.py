@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from .._errors import APIResponseValidationError
 from .._responses_stream import ResponseStream, ResponseStreamManager
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._serialization import decode_json, decode_model, encode_json
+from .._serialization import encode_json
 from .._timeout import TimeoutTypes
 from ..types.responses import Response, ResponseDeleted
+from ._decode import decode_object, path_segment
 
 if TYPE_CHECKING:
     from .._client import AsyncGrok
@@ -79,35 +79,25 @@ def _body(
     return encode_json(body)
 
 
-def _parse(raw: bytes, cls: type[M], *, status: int, request_id: str | None) -> M:
-    """Decode a body into ``cls``; anything else is a validation error."""
-    try:
-        data = decode_json(raw)
-    except ValueError as exc:
-        raise APIResponseValidationError(
-            f"The server returned invalid JSON ({exc}).",
-            status_code=status,
-            body=raw[:2048].decode("utf-8", "replace"),
-            request_id=request_id,
-        ) from None
-    model = decode_model(data, cls, status_code=status, request_id=request_id, raw=raw)
-    model.request_id = request_id or model.id
+def _response_path(response_id: str) -> str:
+    return f"{_PATH}/{path_segment(response_id, 'response_id')}"
+
+
+def _decode(reply: HTTPResponse, cls: type[M]) -> M:
+    """The body as ``cls``; without an ``x-request-id`` the response id stands in for it."""
+    model = decode_object(reply, cls)
+    model.request_id = reply.request_id or model.id
     return model
 
 
-def _response_path(response_id: str) -> str:
-    if not isinstance(response_id, str) or not response_id:
-        raise ValueError("response_id must be a non-empty string")
-    if response_id in (".", "..") or any(c in response_id for c in "/?#%\\"):
-        # It becomes a path segment: it must never reach another endpoint.
-        raise ValueError(f"response_id is not a valid response id: {response_id!r}")
-    return f"{_PATH}/{response_id}"
-
-
 def _decode_response(reply: HTTPResponse) -> Response:
-    response = _parse(reply.body, Response, status=reply.status, request_id=reply.request_id)
+    response = _decode(reply, Response)
     response.timings = reply.timings
     return response
+
+
+def _decode_deleted(reply: HTTPResponse) -> ResponseDeleted:
+    return _decode(reply, ResponseDeleted)
 
 
 class Responses:
@@ -306,8 +296,12 @@ class Responses:
     ) -> Response:
         """Fetch a stored response (``GET /v1/responses/{id}``).
 
+        The id is sent as one escaped path segment: an id with ``/`` or ``?`` in it is
+        looked up as it is (and not found), it never reaches another endpoint.
+
         Raises:
             NotFoundError: no stored response has this id (never stored, deleted, expired).
+            ValueError: ``response_id`` is empty, ``"."`` or ``".."``; nothing is sent.
         """
         return await self._client.request(
             "GET",
@@ -330,12 +324,14 @@ class Responses:
 
         Raises:
             NotFoundError: no stored response has this id.
+            ValueError: ``response_id`` is empty, ``"."`` or ``".."``; nothing is sent.
+            APIResponseValidationError: the answer is not a deletion result.
         """
-        reply = await self._client.request(
+        return await self._client.request(
             "DELETE",
             _response_path(response_id),
             extra_headers=extra_headers,
             timeout=timeout,
             max_retries=max_retries,
+            decode=_decode_deleted,
         )
-        return _parse(reply.body, ResponseDeleted, status=reply.status, request_id=reply.request_id)

@@ -17,6 +17,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 import orjson
@@ -128,7 +129,26 @@ def _check_sources(body: Mapping[str, Any]) -> tuple[str, ...]:
         ref = (item.get("url") or item.get("file_id")) if isinstance(item, Mapping) else None
         if not isinstance(ref, str):
             raise _type_error(field, "an object with a `url` or `file_id` string")
+        url = item.get("url")
+        if url is not None and not _is_image_url(url):
+            # As the real server, which has to fetch it: "h" (one character of a URL
+            # string sent as a list of images) is no image it can read.
+            raise InvalidRequest(
+                400,
+                f"Invalid image URL {orjson.dumps(url).decode()[:80]}: "
+                "expected an http(s) URL or a data: URL.",
+            )
     return tuple(orjson.dumps(item, option=orjson.OPT_SORT_KEYS).decode() for item in items)
+
+
+def _is_image_url(url: object) -> bool:
+    """An ``http(s)://host/...`` URL or a ``data:<type>[;base64],<data>`` URL."""
+    if not isinstance(url, str):
+        return False
+    if url.startswith("data:"):
+        return "," in url
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 class ImageStudio:

@@ -288,7 +288,6 @@ _lazy = LazyExports(
             "TokenizeResult",
         ),
     },
-    after={".responses": "grok_async._responses_stream"},
 )
 
 

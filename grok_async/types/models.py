@@ -64,8 +64,21 @@ class ModelPricing:
     search: float | None
 
 
+class _Aliased:
+    """What the catalogues of language and image models share: an id and its aliases."""
+
+    __slots__ = ()
+    id: str
+    aliases: list[str]
+
+    @property
+    def names(self) -> list[str]:
+        """The id followed by every alias: each is a valid ``model=`` value."""
+        return [self.id, *self.aliases]
+
+
 @define
-class LanguageModel(WireModel):
+class LanguageModel(_Aliased, WireModel):
     """A chat model with its modalities, prices and aliases (``GET /v1/language-models``).
 
     The ``*_price`` fields are as sent: integers in USD cents per 100 million tokens
@@ -104,14 +117,9 @@ class LanguageModel(WireModel):
             search=price_to_usd(self.search_price, 1_000),
         )
 
-    @property
-    def names(self) -> list[str]:
-        """The id followed by every alias: each is a valid ``model=`` value."""
-        return [self.id, *self.aliases]
-
 
 @define
-class ImageGenerationModel(WireModel):
+class ImageGenerationModel(_Aliased, WireModel):
     """An image generation model (``GET /v1/image-generation-models``).
 
     ``image_price`` is in USD cents per 100 million images; :attr:`price_per_image` is in
@@ -137,8 +145,3 @@ class ImageGenerationModel(WireModel):
     def price_per_image(self) -> float | None:
         """USD per generated image, or None if the server sent no price."""
         return price_to_usd(self.image_price)
-
-    @property
-    def names(self) -> list[str]:
-        """The id followed by every alias: each is a valid ``model=`` value."""
-        return [self.id, *self.aliases]

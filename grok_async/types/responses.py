@@ -7,16 +7,21 @@ the known types decode into their own class, anything else into the family's bas
 which keeps every field in ``.raw``. So a server-side tool call (``web_search_call``,
 ``x_search_call``, ``code_interpreter_call``, ``mcp_call``, ...) or an event type this
 library does not know yet never raises; check ``.type`` or use ``isinstance``.
+
+Importing this module teaches the converter these families (see :func:`_register_tagged`
+at the end), so ``converter.structure(data, Response)`` gives typed items whatever else
+was imported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from attrs import define, field
 
 from .._observe import Timings
+from .._serialization import converter
 from ._base import WireModel
 
 __all__ = [
@@ -501,3 +506,50 @@ EVENT_TYPES: Mapping[str, type[ResponseStreamEvent]] = {cls().type: cls for cls 
 
 #: The event types that end a response stream (one of them comes last).
 TERMINAL_EVENT_TYPES = frozenset({"response.completed", "response.failed", "response.incomplete"})
+
+
+# -- decoding by type -------------------------------------------------------------------------
+
+_Hook = Callable[[Any, Any], Any]
+
+
+def _register_tagged(base: type[Any], by_type: Mapping[str, type[Any]]) -> None:
+    """Make ``base`` decode as the subclass its ``"type"`` names, else as ``base`` itself,
+    and encode every object by its own class (a field typed ``list[ResponseContentPart]``
+    holding :class:`ResponseOutputText` parts keeps their ``text``).
+
+    ``base``'s own generated hooks are taken before the dispatchers replace them; the
+    dispatchers match ``base`` exactly, so the subclasses keep their generated hooks. This
+    runs when the module is imported, before any class of it can be structured: cattrs
+    caches the hook of a class such as :class:`Response` on first use, and one built
+    earlier would decode every item as the base class.
+    """
+    generic: _Hook = converter.get_structure_hook(base)
+    generic_unstructure: Callable[[Any], Any] = converter.get_unstructure_hook(base)
+    hooks: dict[str, _Hook] = {}
+
+    def unstructure(obj: Any) -> Any:
+        cls = obj.__class__
+        if cls is base:
+            return generic_unstructure(obj)
+        return converter.unstructure(obj, unstructure_as=cls)
+
+    converter.register_unstructure_hook_func(lambda t: t is base, unstructure)
+
+    def structure(data: Any, _: Any) -> Any:
+        kind = data.get("type") if data.__class__ is dict else None
+        cls = by_type.get(kind) if isinstance(kind, str) else None
+        if cls is None:
+            return generic(data, base)
+        hook = hooks.get(kind)  # type: ignore[arg-type]
+        if hook is None:
+            hook = hooks[kind] = converter.get_structure_hook(cls)  # type: ignore[index]
+        return hook(data, cls)
+
+    converter.register_structure_hook_func(lambda t: t is base, structure)
+
+
+# Parts before items (a message's hook, built on first use, finds the parts' dispatcher).
+_register_tagged(ResponseContentPart, CONTENT_PART_TYPES)
+_register_tagged(ResponseOutputItem, OUTPUT_ITEM_TYPES)
+_register_tagged(ResponseStreamEvent, EVENT_TYPES)

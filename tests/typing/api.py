@@ -16,6 +16,12 @@ from grok_async import (
     ImagesResponse,
     LanguageModel,
     Model,
+    Response,
+    ResponseDeleted,
+    ResponseFunctionToolCall,
+    ResponseOutputItem,
+    ResponseStream,
+    ResponseStreamEvent,
     Timeout,
     TokenizeResult,
     Usage,
@@ -67,3 +73,31 @@ async def typed_endpoints(client: AsyncGrok) -> None:
     assert_type(await client.chat.deferred.get(handle.request_id), ChatCompletion | None)
     plain = await client.chat.completions.create(model="grok-4", messages=[], deferred=False)
     assert_type(plain, ChatCompletion)
+
+
+async def typed_responses(client: AsyncGrok, flag: bool) -> None:
+    reply = await client.responses.create(model="grok-4", input="Hi")
+    assert_type(reply, Response)
+    assert_type(reply.output_text, str)
+    assert_type(reply.output, list[ResponseOutputItem])
+    calls = [item for item in reply.output if isinstance(item, ResponseFunctionToolCall)]
+    assert_type(calls[0].call_id, str)
+    explicit = await client.responses.create(model="grok-4", input="Hi", stream=False)
+    assert_type(explicit, Response)
+
+    stream = await client.responses.create(model="grok-4", input="Hi", stream=True)
+    assert_type(stream, ResponseStream)
+    async for event in stream:
+        assert_type(event, ResponseStreamEvent)
+    assert_type(await stream.get_final_response(), Response)
+
+    either = await client.responses.create(model="grok-4", input="Hi", stream=flag)
+    assert_type(either, Response | ResponseStream)
+
+    async with client.responses.stream(model="grok-4", input="Hi") as managed:
+        assert_type(managed, ResponseStream)
+        async for text in managed.text():
+            assert_type(text, str)
+
+    assert_type(await client.responses.retrieve(reply.id), Response)
+    assert_type(await client.responses.delete(reply.id), ResponseDeleted)

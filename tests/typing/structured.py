@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 from typing_extensions import assert_type
 
@@ -55,4 +57,15 @@ async def typed_structured_calls(client: AsyncGrok) -> None:
         await client.chat.completions.run_tools(model="grok-4", messages=[], tools=[lookup]),
         ToolRunResult,
     )
+    assert_type(
+        await run_tools(client, model="grok-4", messages=[], tools=[lookup], tool_timeout=5.0),
+        ToolRunResult,
+    )
+    assert_type(
+        await client.chat.completions.run_tools(
+            model="grok-4", messages=[], tools=[lookup], tool_timeout=None
+        ),
+        ToolRunResult,
+    )
+    assert_type(function_tool(functools.partial(lookup)), FunctionTool[int])
     del plain
