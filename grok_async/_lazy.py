@@ -27,18 +27,12 @@ class LazyExports:
         modules: Mapping[str, tuple[str, ...]],
         *,
         rehome: str | None = None,
-        after: Mapping[str, str] | None = None,
     ) -> None:
         self._package = package
         self._namespace = namespace
         self._modules = modules
         self._where = {name: module for module, names in modules.items() for name in names}
         self._rehome = rehome
-        # Modules to import after a given one (registrations living elsewhere).
-        self._after = after or {}
-
-    def names(self) -> list[str]:
-        return list(self._where)
 
     def __contains__(self, name: str) -> bool:
         return name in self._where
@@ -49,9 +43,6 @@ class LazyExports:
         if module_name is None:
             raise AttributeError(f"module {self._package!r} has no attribute {name!r}")
         module = importlib.import_module(module_name, self._package)
-        follow = self._after.get(module_name)
-        if follow is not None:
-            importlib.import_module(follow, self._package)
         values = {export: getattr(module, export) for export in self._modules[module_name]}
         if self._rehome is not None:
             rehome(values.values(), self._rehome)

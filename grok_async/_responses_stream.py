@@ -26,17 +26,17 @@ Events are structured by the converter's hook for
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from attrs import evolve
 
 from ._constants import DEFAULT_MAX_EVENT_SIZE
-from ._errors import APIResponseValidationError, GrokError
+from ._errors import GrokError
 from ._serialization import describe_structure_error
 from ._sse import ServerSentEvent
-from ._streaming import AsyncStream, _error_event
+from ._streaming import AsyncStream, StreamManager, _error_event
 from ._transport import HTTPResponse
 from .types._base import WireModel
 from .types.responses import (
@@ -121,13 +121,7 @@ class ResponseStream(AsyncStream[ResponseStreamEvent]):
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            raise self._fail(
-                APIResponseValidationError(
-                    f"A stream event is not valid JSON ({exc}).",
-                    body=data[:2048],
-                    request_id=self.request_id,
-                )
-            ) from None
+            raise self._bad_event(data, f"is not valid JSON ({exc})") from None
         if _is_error(event.event, payload):
             body = payload if isinstance(payload, dict) else {"error": payload}
             raise self._fail(_error_event(body, data, self.request_id))
@@ -138,12 +132,8 @@ class ResponseStream(AsyncStream[ResponseStreamEvent]):
             # The converter's hook for the base class dispatches on "type".
             decoded = self._structure(payload, ResponseStreamEvent)
         except Exception as exc:
-            raise self._fail(
-                APIResponseValidationError(
-                    f"A stream event did not match its type: {describe_structure_error(exc)}",
-                    body=data[:2048],
-                    request_id=self.request_id,
-                )
+            raise self._bad_event(
+                data, f"did not match its type: {describe_structure_error(exc)}"
             ) from None
         self._assembled.add(decoded)
         if decoded.type in TERMINAL_EVENT_TYPES:
@@ -201,23 +191,11 @@ class ResponseStream(AsyncStream[ResponseStreamEvent]):
         raise TypeError("a Responses stream has no chat completion; use get_final_response()")
 
 
-class ResponseStreamManager:
+class ResponseStreamManager(StreamManager[ResponseStream]):
     """What ``client.responses.stream(...)`` returns: ``async with`` it.
 
     The request is sent on entering the block, not before.
     """
-
-    def __init__(self, open_stream: Callable[[], Awaitable[ResponseStream]]) -> None:
-        self._open_stream = open_stream
-        self._stream: ResponseStream | None = None
-
-    async def __aenter__(self) -> ResponseStream:
-        self._stream = await self._open_stream()
-        return self._stream
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._stream is not None:
-            await self._stream.aclose()
 
 
 class _ItemState:

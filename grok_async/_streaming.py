@@ -183,6 +183,14 @@ class AsyncStream(Generic[T]):
             raise self._fail(exc) from None
         self._next = 0
 
+    def _bad_event(self, data: str, why: str) -> GrokError:
+        """Fail the stream for an event that cannot be decoded (its text is kept)."""
+        return self._fail(
+            APIResponseValidationError(
+                f"A stream event {why}.", body=data[:2048], request_id=self.request_id
+            )
+        )
+
     def _fail(self, error: GrokError) -> GrokError:
         """Close the stream for good, remembering why (later reads raise it again)."""
         self._ended("failed", error)
@@ -237,25 +245,14 @@ class AsyncStream(Generic[T]):
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
-            raise self._fail(
-                APIResponseValidationError(
-                    f"A stream event is not valid JSON ({exc}).",
-                    body=data[:2048],
-                    request_id=self.request_id,
-                )
-            ) from None
+            raise self._bad_event(data, f"is not valid JSON ({exc})") from None
         if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
             raise self._fail(_error_event(payload, data, self.request_id))
         try:
             chunk = self._structure(payload, self._cls)
         except Exception as exc:
-            raise self._fail(
-                APIResponseValidationError(
-                    f"A stream event did not match {self._cls.__name__}: "
-                    f"{describe_structure_error(exc)}",
-                    body=data[:2048],
-                    request_id=self.request_id,
-                )
+            raise self._bad_event(
+                data, f"did not match {self._cls.__name__}: {describe_structure_error(exc)}"
             ) from None
         if self._accumulator is not None:
             self._accumulator.add(chunk)  # type: ignore[arg-type]
@@ -331,24 +328,35 @@ class AsyncStream(Generic[T]):
             )
 
 
-class ChatCompletionStreamManager:
-    """What ``client.chat.completions.stream(...)`` returns: ``async with`` it.
+S = TypeVar("S", bound="AsyncStream[Any]")
+
+
+class StreamManager(Generic[S]):
+    """``async with`` it for a stream that is closed when the block ends.
 
     The request is sent on entering the block, not before, so a manager that is never
     entered costs nothing.
     """
 
-    def __init__(self, open_stream: Callable[[], Awaitable[AsyncStream[ChatCompletionChunk]]]):
+    def __init__(self, open_stream: Callable[[], Awaitable[S]]) -> None:
         self._open_stream = open_stream
-        self._stream: AsyncStream[ChatCompletionChunk] | None = None
+        self._stream: S | None = None
 
-    async def __aenter__(self) -> AsyncStream[ChatCompletionChunk]:
+    async def __aenter__(self) -> S:
         self._stream = await self._open_stream()
         return self._stream
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._stream is not None:
             await self._stream.aclose()
+
+
+class ChatCompletionStreamManager(StreamManager[AsyncStream[ChatCompletionChunk]]):
+    """What ``client.chat.completions.stream(...)`` returns: ``async with`` it.
+
+    The request is sent on entering the block, not before, so a manager that is never
+    entered costs nothing.
+    """
 
 
 class _ChoiceState:

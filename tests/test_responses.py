@@ -12,6 +12,7 @@ import orjson
 import pytest
 from aiohttp import web
 
+import grok_async
 from grok_async import (
     APIResponseValidationError,
     AsyncGrok,
@@ -340,6 +341,33 @@ async def test_a_mentioned_function_tool_is_called(fake_grok: FakeGrok) -> None:
     assert orjson.loads(call.arguments) == {"city": "example"}
     assert response.output_text == ""
     assert fake_grok.last_request.json["tools"] == [WEATHER_TOOL]
+
+
+async def test_tools_in_chat_shape_are_sent_in_the_responses_shape(fake_grok: FakeGrok) -> None:
+    """A FunctionTool, a chat-completions tool dict or a Tool object goes out flat."""
+
+    def get_weather(city: str, unit: str = "celsius") -> str:
+        """The weather in a city."""
+        return "sunny"
+
+    chat_shape = {
+        "type": "function",
+        "function": {k: v for k, v in WEATHER_TOOL.items() if k != "type"},
+    }
+    async with client_for(fake_grok) as client:
+        response = await client.responses.create(
+            model=MODEL,
+            input="Use get_weather for Paris",
+            tools=[grok_async.function_tool(get_weather), chat_shape, {"type": "web_search"}],
+        )
+    sent = fake_grok.last_request.json["tools"]
+    assert [tool["type"] for tool in sent] == ["function", "function", "web_search"]
+    assert sent[0]["name"] == "get_weather" and "function" not in sent[0]
+    assert sent[0]["parameters"]["required"] == ["city"]
+    assert sent[1] == WEATHER_TOOL
+    assert response.output
+    for call in response.output:  # the emulator understood the flat tools it was sent
+        assert isinstance(call, ResponseFunctionToolCall) and call.name == "get_weather"
 
 
 async def test_a_function_result_gets_a_text_answer(fake_grok: FakeGrok) -> None:

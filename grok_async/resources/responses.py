@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+import attrs
+
 from .._responses_stream import ResponseStream, ResponseStreamManager
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._serialization import encode_json
+from .._serialization import converter, encode_json
 from .._timeout import TimeoutTypes
 from ..types.responses import Response, ResponseDeleted
 from ._decode import decode_object, path_segment
@@ -60,6 +62,24 @@ def _input(value: Any) -> Any:
     return value if isinstance(value, list) else list(value)
 
 
+def _tool(tool: Any) -> Any:
+    """A tool in the Responses API's flat shape (``{"type": "function", "name": ...}``).
+
+    A :class:`~grok_async.FunctionTool`, a :class:`~grok_async.Tool` or a chat-completions
+    dict (``{"type": "function", "function": {...}}``) is flattened; anything else (a flat
+    dict, ``{"type": "web_search"}``, ...) goes as it is.
+    """
+    definition = getattr(tool, "definition", None)  # a FunctionTool
+    if definition is not None:
+        tool = definition
+    if not isinstance(tool, Mapping) and attrs.has(type(tool)):
+        tool = converter.unstructure(tool)
+    if isinstance(tool, Mapping) and isinstance(tool.get("function"), Mapping):
+        function = {k: v for k, v in tool["function"].items() if v is not None}
+        return {"type": tool.get("type", "function"), **function}
+    return tool
+
+
 def _body(
     model: str,
     input: Any,
@@ -74,6 +94,9 @@ def _body(
     for name, value in params.items():
         if value is not None:
             body[name] = value
+    tools = body.get("tools")
+    if tools is not None:
+        body["tools"] = [_tool(tool) for tool in tools]
     if extra_body:
         body.update(extra_body)
     return encode_json(body)
