@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 import urllib.parse
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -115,6 +116,10 @@ def _redacted(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
+# How long calls fail at once after Redis failed (then the next call tries again).
+_FAIL_FAST_SECONDS = 1.0
+
+
 class _Connection:
     """The Redis client of one event loop (redis-py connections belong to their loop)."""
 
@@ -122,6 +127,10 @@ class _Connection:
         self.redis = redis
         # One draw at a time per process: waiters queue here instead of all polling Redis.
         self.lock = asyncio.Lock()
+        # After a failure, calls fail at once for a moment instead of each waiting out
+        # the socket timeout in turn behind the lock (a dead Redis would otherwise take
+        # timeout x queued requests to report).
+        self.failed: tuple[float, str] | None = None
 
 
 class RedisRateLimiter:
@@ -289,6 +298,11 @@ class RedisRateLimiter:
         """Run the script once; returns its answer in seconds."""
         from redis.exceptions import NoScriptError, RedisError
 
+        if connection.failed is not None:
+            failed_at, message = connection.failed
+            if time.monotonic() - failed_at < _FAIL_FAST_SECONDS:
+                raise RateLimiterError(f"{message} (not retried for {_FAIL_FAST_SECONDS:g} s)")
+            connection.failed = None
         correction, self._correction = self._correction, 0
         args = (op, *self._rates(), tokens, correction, pause)
         try:
@@ -299,7 +313,9 @@ class RedisRateLimiter:
                 reply = await connection.redis.eval(_SCRIPT, 1, self.key, *args)
         except (RedisError, OSError) as exc:
             self._correction += correction  # not applied: keep it for the next call
-            raise self._error(exc) from None
+            error = self._error(exc)
+            connection.failed = (time.monotonic(), error.message)
+            raise error from None
         # (Cancelled mid-command, the correction is dropped: the command may have run, and
         # a correction applied twice would be worse than one lost.)
         return float(reply)

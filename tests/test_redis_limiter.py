@@ -7,6 +7,7 @@ and uses keys of its own, so tests never see each other's buckets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pickle
 import time
 import uuid
@@ -360,3 +361,31 @@ async def test_the_limiter_closes_as_a_context_manager(
         limiter.settle(estimated=10, actual=0)
     assert float(await redis.hget(key, "t")) >= 9.0  # the correction went out on close
     await RedisRateLimiter(redis_server.url, key=key).aclose()
+
+
+async def test_a_silent_redis_is_asked_once_not_once_per_waiting_request() -> None:
+    """A Redis that accepts but never answers: the first draw waits out the timeout, the
+    draws queued behind it fail at once instead of each waiting its own timeout."""
+    received = bytearray()
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            received.extend(data)
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    limiter = RedisRateLimiter(f"redis://127.0.0.1:{port}/0", requests_per_minute=600, timeout=0.3)
+    try:
+        results = await asyncio.gather(
+            *(limiter.acquire(0) for _ in range(5)), return_exceptions=True
+        )
+        assert [type(r) for r in results] == [RateLimiterError] * 5
+        # Every try starts with the connection's handshake: one try in all.
+        assert received.upper().count(b"HELLO") == 1
+        assert "not retried" in str(results[-1])
+    finally:
+        server.close()
+        with contextlib.suppress(RateLimiterError):
+            await limiter.aclose()
+        await server.wait_closed()
