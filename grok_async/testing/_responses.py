@@ -27,7 +27,7 @@ import asyncio
 import base64
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -37,7 +37,7 @@ from aiohttp import web
 from ._catalog import ModelInfo, is_reasoning_model
 from ._errors import error_response, model_not_found_message
 from ._faults import Fault
-from ._replies import Answer, Reply, build_answer, default_reply
+from ._replies import Answer, build_answer, default_reply
 from ._tokens import split_tokens
 from ._validation import InvalidRequest, _check_ranges, parse_json_body
 
@@ -220,24 +220,9 @@ class ResponsesEndpoint:
             messages = self._conversation(body)
         except InvalidRequest as exc:
             return error_response(exc.status, exc.message)
-        fault = emulator._dice.roll() if emulator._dice is not None else None
-        replies: Sequence[Reply] | None = None
-        if fault is None:
-            try:
-                scripted = await emulator._scripted(body)
-            except Exception as exc:  # a bug in the test's replier: tell the client why
-                return error_response(500, f"The replies callable raised {exc!r}")
-            if isinstance(scripted, Fault):
-                fault = scripted
-            else:
-                replies = scripted
-        if fault is not None:
-            emulator.stats.faults[fault.name] += 1
-            early = await emulator._before_headers(request, fault)
-            if early is not None:
-                return early
-            if fault.kind == "stall":
-                fault = None  # served its purpose: the answer itself is normal
+        fault, replies, early = await emulator._fault_or_script(request, body)
+        if early is not None:
+            return early
         chat = self._chat_request(body, model, messages)
         if replies is None:
             replies = default_reply(chat, reasoning=is_reasoning_model(model.id))

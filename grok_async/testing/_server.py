@@ -340,13 +340,12 @@ class Emulator:
 
     # -- chat completions ----------------------------------------------------------------
 
-    async def _chat_completions(self, request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
-        try:
-            body = parse_json_body(request.content_type, raw)
-            params = validate_chat(body, self.catalog)
-        except InvalidRequest as exc:
-            return error_response(exc.status, exc.message)
+    async def _fault_or_script(
+        self, request: web.Request, body: dict[str, Any]
+    ) -> tuple[Fault | None, Sequence[Reply] | None, web.StreamResponse | None]:
+        """What answers one generating request (chat or Responses): a fault to inject,
+        scripted replies (None: the default answer), or a response to send at once (an
+        error before the headers, or a failing replies callable)."""
         # A random fault never consumes a scripted reply: the retry that follows gets it.
         fault = self._dice.roll() if self._dice is not None else None
         replies: Sequence[Reply] | None = None
@@ -354,7 +353,7 @@ class Emulator:
             try:
                 scripted = await self._scripted(body)
             except Exception as exc:  # a bug in the test's replier: tell the client why
-                return error_response(500, f"The replies callable raised {exc!r}")
+                return None, None, error_response(500, f"The replies callable raised {exc!r}")
             if isinstance(scripted, Fault):
                 fault = scripted
             else:
@@ -363,9 +362,21 @@ class Emulator:
             self.stats.faults[fault.name] += 1
             early = await self._before_headers(request, fault)
             if early is not None:
-                return early
+                return None, None, early
             if fault.kind == "stall":
                 fault = None  # served its purpose: the answer itself is normal
+        return fault, replies, None
+
+    async def _chat_completions(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = parse_json_body(request.content_type, raw)
+            params = validate_chat(body, self.catalog)
+        except InvalidRequest as exc:
+            return error_response(exc.status, exc.message)
+        fault, replies, early = await self._fault_or_script(request, body)
+        if early is not None:
+            return early
         if replies is None:
             cached = self._default_answer(raw, body, params)
             answer, tail = cached.answer, cached.tail
