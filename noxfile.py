@@ -44,6 +44,7 @@ def bench(session: nox.Session) -> None:
         # Small runs of the stand-alone benchmarks, so they cannot rot either.
         session.run("python", "benchmarks/bench_million.py", "--n", "20000")
         session.run("python", "benchmarks/bench_observability.py", "--quick")
+        session.run("python", "benchmarks/count_calls.py", "--n", "1000")
 
 
 @nox.session

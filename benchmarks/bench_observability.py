@@ -1,6 +1,7 @@
 """What observability costs: requests/s and client CPU per request with and without hooks.
 
-Three variants of grok_async ``create()`` against the fast local server at concurrency 64,
+Three variants of grok_async ``create()`` against the fast local server at concurrency 64
+(``--concurrency``),
 interleaved over several repetitions in fresh interpreters pinned to the client core:
 
 - ``before``: the library as it was before timings, hooks and pool statistics existed
@@ -40,7 +41,9 @@ LABELS = {
 }
 
 
-async def worker(variant: str, base_url: str, total: int, server_pid: int) -> None:
+async def worker(
+    variant: str, base_url: str, total: int, server_pid: int, concurrency: int
+) -> None:
     import grok_async
 
     options: dict[str, Any] = {}
@@ -56,17 +59,19 @@ async def worker(variant: str, base_url: str, total: int, server_pid: int) -> No
             on_error=nothing,
             on_stream_end=nothing,
         )
-    client = grok_async.AsyncGrok(API_KEY, base_url=base_url, max_connections=64, **options)
+    client = grok_async.AsyncGrok(
+        API_KEY, base_url=base_url, max_connections=concurrency, **options
+    )
 
     async def complete() -> int:
         reply = await client.chat.completions.create(model=MODEL, messages=MESSAGES, **PARAMS)
         return 1 if reply.choices[0].message.content else 0
 
     try:
-        await drive(complete, 500, 64)
+        await drive(complete, max(500, 2 * concurrency), concurrency)
         gc.collect()
         with common.Stopwatch(server_pid) as watch:
-            _, done = await drive(complete, total, 64)
+            _, done = await drive(complete, total, concurrency)
     finally:
         await client.close()
     common.emit(
@@ -93,7 +98,13 @@ def export_baseline(revision: str, into: Path) -> Path:
 
 
 def measure(
-    server: Any, *, reps: int, total: int, baseline: Path, log: Any = print
+    server: Any,
+    *,
+    reps: int,
+    total: int,
+    baseline: Path,
+    concurrency: int = 64,
+    log: Any = print,
 ) -> dict[str, list[dict[str, Any]]]:
     runs: dict[str, list[dict[str, Any]]] = {}
     own_lib = os.environ.get("GROK_BENCH_LIB")
@@ -106,7 +117,7 @@ def measure(
             try:
                 result = common.run_worker(
                     "bench_observability.py",
-                    [variant, server.base_url, str(total), str(server.pid)],
+                    [variant, server.base_url, str(total), str(server.pid), str(concurrency)],
                 )
             finally:
                 if own_lib is None:
@@ -121,7 +132,9 @@ def measure(
     return runs
 
 
-def report(runs: dict[str, list[dict[str, Any]]], revision: str) -> tuple[str, dict[str, float]]:
+def report(
+    runs: dict[str, list[dict[str, Any]]], revision: str, concurrency: int = 64
+) -> tuple[str, dict[str, float]]:
     before_rps = common.median_of(runs["before"], "rps")
     before_cpu = common.median_of(runs["before"], "cpu_per_request")
     rows = []
@@ -142,7 +155,14 @@ def report(runs: dict[str, list[dict[str, Any]]], revision: str) -> tuple[str, d
         ratios[f"rps_{variant}"] = rps / before_rps
         ratios[f"cpu_{variant}"] = cpu / before_cpu
     table = common.table(
-        ["variant (c=64)", "req/s", "vs before", "client CPU/req", "CPU vs before", "server CPU"],
+        [
+            f"variant (c={concurrency})",
+            "req/s",
+            "vs before",
+            "client CPU/req",
+            "CPU vs before",
+            "server CPU",
+        ],
         rows,
     )
     return table, ratios
@@ -150,14 +170,15 @@ def report(runs: dict[str, list[dict[str, Any]]], revision: str) -> tuple[str, d
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        variant, base_url, total, server_pid = sys.argv[2:6]
+        variant, base_url, total, server_pid, concurrency = sys.argv[2:7]
         common.pin_client()
-        asyncio.run(worker(variant, base_url, int(total), int(server_pid)))
+        asyncio.run(worker(variant, base_url, int(total), int(server_pid), int(concurrency)))
         return
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--baseline", default=BASELINE)
+    parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args()
     import server as bench_server
 
@@ -167,8 +188,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         baseline = export_baseline(args.baseline, Path(tmp))
         with bench_server.start(cpu=common.SERVER_CPU) as srv:
-            runs = measure(srv, reps=reps, total=total, baseline=baseline)
-    table, ratios = report(runs, args.baseline)
+            runs = measure(
+                srv, reps=reps, total=total, baseline=baseline, concurrency=args.concurrency
+            )
+    table, ratios = report(runs, args.baseline, args.concurrency)
     print(table)
     print(
         f"\nno hooks: {ratios['rps_no-hooks']:.3f}x the requests/s and "
