@@ -35,11 +35,6 @@ class PoolGate:
         """Requests queued for a place."""
         return sum(1 for waiter in self._waiters if not waiter.done())
 
-    def has_room(self) -> bool:
-        """Whether a place is free with nobody queued ahead (then ``in_use += 1`` takes it;
-        the transport does that inline, once per request)."""
-        return self.in_use < self.limit and not self._waiters
-
     async def enter(self) -> None:
         """Queue for a place (when there was no room)."""
         waiter = asyncio.get_running_loop().create_future()

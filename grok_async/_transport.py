@@ -347,7 +347,6 @@ class Transport:
         ``timings.pool_wait``.
         """
         if self.closed:
-            # Not an APIConnectionError: that would be retried, and this never heals.
             raise _closed_error()
         if self._user_session is None:
             pool = self._last
@@ -357,7 +356,8 @@ class Transport:
             gate: PoolGate | None = pool.gate
             proxy = self._proxy_for(url)
             place = pool.gate
-            # PoolGate.has_room(), inline: this runs once per request.
+            # A free place with nobody queued ahead is taken inline (once per request);
+            # otherwise the request queues in the gate.
             if place.in_use < place.limit and not place._waiters:
                 place.in_use += 1
             else:
