@@ -125,6 +125,17 @@ def run_worker(script: str, args: Sequence[str], timeout: float = 900) -> dict[s
     raise RuntimeError(f"worker printed no result: {done.stdout[-2000:]}")
 
 
+def rotated(items: Sequence[Any], rep: int) -> list[Any]:
+    """``items`` starting at position ``rep`` (wrapping): the running order of one round.
+
+    Whatever runs first in a round measured up to 3 % apart from identical code run later
+    (an A/A control of bench_observability.py), so each round shifts the order by one and,
+    over a multiple of ``len(items)`` rounds, every client takes every position equally.
+    """
+    shift = rep % len(items) if items else 0
+    return [*items[shift:], *items[:shift]]
+
+
 def emit(result: dict[str, Any]) -> None:
     """A worker's last act: its result as one JSON line on stdout."""
     print(json.dumps(result), flush=True)

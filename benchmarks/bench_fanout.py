@@ -131,7 +131,7 @@ def measure(
     runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for rep in range(reps):
         for n in sizes:
-            for mode in MODES:
+            for mode in common.rotated(MODES, rep):
                 result = common.run_worker(
                     "bench_fanout.py", [mode, server.base_url, str(n), str(server.pid)]
                 )

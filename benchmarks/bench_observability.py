@@ -111,11 +111,9 @@ def measure(
     runs: dict[str, list[dict[str, Any]]] = {}
     own_lib = os.environ.get("GROK_BENCH_LIB")
     for rep in range(reps):
-        # The order rotates from one repetition to the next: a fixed order measured the
-        # same code 3 % apart (whatever runs first in a round is favoured), so every
-        # variant takes every position equally often when reps is a multiple of 3.
-        shift = rep % len(VARIANTS)
-        for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+        # The order rotates from one repetition to the next (see common.rotated): a fixed
+        # order measured the same code 3 % apart.
+        for variant in common.rotated(VARIANTS, rep):
             # The workers import grok_async from GROK_BENCH_LIB (see _common.child_env).
             os.environ["GROK_BENCH_LIB"] = (
                 str(baseline) if variant == "before" else str(common.LIB_DIR)

@@ -67,7 +67,7 @@ def measure(
     runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for rep in range(reps):
         for concurrency, fast_n, slow_n in plan:
-            for name in clients:
+            for name in common.rotated(clients, rep):
                 if quick and name.startswith("openai") and concurrency != 64:
                     continue  # --quick: AsyncOpenAI only at c=64, to stay under a minute
                 n = slow_n if name.startswith("openai") else fast_n

@@ -74,7 +74,7 @@ def measure(
     fast_n, slow_n = QUICK if quick else FULL
     runs: dict[str, list[dict[str, Any]]] = {}
     for rep in range(reps):
-        for name in clients:
+        for name in common.rotated(clients, rep):
             n = slow_n if name.startswith("openai") else fast_n
             result = common.run_worker(
                 "bench_streaming.py", [name, server.base_url, str(n), str(server.pid)]
