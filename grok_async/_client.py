@@ -531,31 +531,12 @@ class AsyncGrok:
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=False)
         send = self._pace(self._read_once)
-        observer = self._observer
-        if observer is None:
-            try:
-                response = await send(timings, None, method, url, headers, body, client_timeout)
-            except GrokError as exc:
-                # Only a failure builds the retry machinery: the success path stays one call.
-                response = await self._retry(
-                    timings,
-                    None,
-                    exc,
-                    lambda: send(timings, None, method, url, headers, body, client_timeout),
-                    max_retries,
-                    f"{method} {path}",
-                )
-            timings.time_to_headers = response.time_to_headers
-            response.timings = timings
-            result = response if decode is None else decode(response)
-            timings.total = perf_counter() - started
-            return result
-        call = Call(method, path, model, observer, timings, started)
-        observer.begin(call)
+        call = self._begin(method, path, model, timings, started)
         try:
             try:
                 response = await send(timings, call, method, url, headers, body, client_timeout)
             except GrokError as exc:
+                # Only a failure builds the retry machinery: the success path stays one call.
                 response = await self._retry(
                     timings,
                     call,
@@ -569,9 +550,11 @@ class AsyncGrok:
             result = response if decode is None else decode(response)
             timings.total = perf_counter() - started
         except BaseException as exc:
-            await observer.failed(call, exc)
+            if call is not None:
+                await call.observer.failed(call, exc)
             raise
-        observer.succeeded(call, result)
+        if call is not None:
+            call.observer.succeeded(call, result)
         return result
 
     async def open_stream(
@@ -597,10 +580,7 @@ class AsyncGrok:
         client_timeout = self._call_timeout(timeout, stream=True)
         # A stream holds its fan-out slot until its headers arrive, not for its whole body.
         send = self._pace(self._open_once)
-        observer = self._observer
-        call = None if observer is None else Call(method, path, model, observer, timings, started)
-        if call is not None:
-            call.observer.begin(call)
+        call = self._begin(method, path, model, timings, started)
         try:
             try:
                 response = await send(timings, call, method, url, headers, body, client_timeout)
@@ -623,6 +603,18 @@ class AsyncGrok:
         response.started = started
         response.call = call
         return response
+
+    def _begin(
+        self, method: str, path: str, model: str | None, timings: Timings, started: float
+    ) -> Call | None:
+        """The record of an observed call (its span started), or None: without hooks or
+        tracing there is nothing to record."""
+        observer = self._observer
+        if observer is None:
+            return None
+        call = Call(method, path, model, observer, timings, started)
+        observer.begin(call)
+        return call
 
     async def _retry(
         self,
