@@ -180,6 +180,22 @@ class Call:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
+    def event(self, **fields: Any) -> HookEvent:
+        """A hook event about this call (method, path, model, attempts so far) and ``fields``."""
+        return HookEvent(
+            method=self.method, path=self.path, attempt=self.attempts, model=self.model, **fields
+        )
+
+    def error_event(self, error: BaseException, **fields: Any) -> HookEvent:
+        """An event about ``error``: its class, status and request id, and the time so far."""
+        return self.event(
+            status=_status(error),
+            elapsed=self.elapsed(),
+            request_id=getattr(error, "request_id", None),
+            exception_type=type(error),
+            **fields,
+        )
+
 
 def _status(exc: BaseException | None) -> int | None:
     status = getattr(exc, "status_code", None)
@@ -206,13 +222,7 @@ class Observer:
     async def attempt(self, call: Call) -> None:
         hook = self.hooks.on_request
         if hook is not None:
-            await _run(
-                "on_request",
-                hook,
-                HookEvent(
-                    method=call.method, path=call.path, attempt=call.attempts, model=call.model
-                ),
-            )
+            await _run("on_request", hook, call.event())
 
     async def response(self, call: Call, response: HTTPResponse, pool_wait: float) -> None:
         hook = self.hooks.on_response
@@ -220,15 +230,11 @@ class Observer:
             await _run(
                 "on_response",
                 hook,
-                HookEvent(
-                    method=call.method,
-                    path=call.path,
-                    attempt=call.attempts,
+                call.event(
                     status=response.status,
                     elapsed=response.time_to_headers,
                     wait=pool_wait,
                     request_id=response.request_id,
-                    model=call.model,
                 ),
             )
 
@@ -239,14 +245,10 @@ class Observer:
             await _run(
                 "on_response",
                 hook,
-                HookEvent(
-                    method=call.method,
-                    path=call.path,
-                    attempt=call.attempts,
+                call.event(
                     wait=pool_wait,
                     request_id=getattr(error, "request_id", None),
                     exception_type=type(error),
-                    model=call.model,
                 ),
             )
 
@@ -255,21 +257,7 @@ class Observer:
             _guarded(self.tracing.retry, call, error, wait)
         hook = self.hooks.on_retry
         if hook is not None:
-            await _run(
-                "on_retry",
-                hook,
-                HookEvent(
-                    method=call.method,
-                    path=call.path,
-                    attempt=call.attempts,
-                    status=_status(error),
-                    elapsed=call.elapsed(),
-                    wait=wait,
-                    request_id=getattr(error, "request_id", None),
-                    exception_type=type(error),
-                    model=call.model,
-                ),
-            )
+            await _run("on_retry", hook, call.error_event(error, wait=wait))
 
     async def failed(self, call: Call, error: BaseException) -> None:
         if self.tracing is not None and call.span is not None:
@@ -277,7 +265,7 @@ class Observer:
         hook = self.hooks.on_error
         if hook is not None and not isinstance(error, GeneratorExit):
             # (A coroutine being closed must not suspend: no async hook then.)
-            await _run("on_error", hook, self._error_event(call, error))
+            await _run("on_error", hook, call.error_event(error))
 
     def succeeded(self, call: Call, result: object) -> None:
         if self.tracing is not None and call.span is not None:
@@ -310,20 +298,16 @@ class Observer:
             await _run(
                 "on_stream_end",
                 hook,
-                HookEvent(
-                    method=call.method,
-                    path=call.path,
-                    attempt=call.attempts,
+                call.event(
                     elapsed=call.elapsed(),
                     request_id=request_id,
                     exception_type=type(error) if error is not None else None,
                     status=_status(error),
                     outcome=outcome,
-                    model=call.model,
                 ),
             )
         if error is not None and self.hooks.on_error is not None:
-            await _run("on_error", self.hooks.on_error, self._error_event(call, error))
+            await _run("on_error", self.hooks.on_error, call.error_event(error))
 
     def stream_ended_soon(
         self,
@@ -348,19 +332,6 @@ class Observer:
             loop.call_soon_threadsafe(start)
         except RuntimeError:  # pragma: no cover - closed between the check and the call
             pass
-
-    @staticmethod
-    def _error_event(call: Call, error: BaseException) -> HookEvent:
-        return HookEvent(
-            method=call.method,
-            path=call.path,
-            attempt=call.attempts,
-            status=_status(error),
-            elapsed=call.elapsed(),
-            request_id=getattr(error, "request_id", None),
-            exception_type=type(error),
-            model=call.model,
-        )
 
 
 def _guarded(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
