@@ -138,8 +138,7 @@ class AsyncStream(Generic[T]):
                 await self._read_events()
         except BaseException:
             # Every ending passes here (or through aclose): hooks run before it surfaces.
-            if self._call is not None and self._ending is not None and not self._reported:
-                await self._report()
+            await self._report()
             raise
 
     async def _read_events(self) -> None:
@@ -220,11 +219,11 @@ class AsyncStream(Generic[T]):
             self.timings.total = time.perf_counter() - self._started
 
     async def _report(self) -> None:
-        """Tell hooks and tracing how the stream ended (once)."""
-        self._reported = True
+        """Tell hooks and tracing how the stream ended, once it has, once (observed only)."""
         call = self._call
-        if call is None or self._ending is None:
+        if call is None or self._ending is None or self._reported:
             return
+        self._reported = True
         outcome, error = self._ending
         await call.observer.stream_ended(call, outcome, error, self.request_id, self._final)
 
@@ -297,8 +296,7 @@ class AsyncStream(Generic[T]):
     async def aclose(self) -> None:
         """Stop reading and close the connection without draining the body. Idempotent."""
         self._close()
-        if self._call is not None and self._ending is not None and not self._reported:
-            await self._report()
+        await self._report()
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self
