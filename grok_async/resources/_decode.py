@@ -10,22 +10,27 @@ from .._errors import APIResponseValidationError
 from .._serialization import decode_json, decode_model
 from .._transport import HTTPResponse
 
-__all__ = ["decode_list", "decode_object", "json_of", "path_segment"]
+__all__ = ["decode_list", "decode_object", "json_of", "parse_json", "path_segment"]
 
 T = TypeVar("T")
 
 
-def json_of(reply: HTTPResponse) -> Any:
-    """The parsed JSON body, or :class:`APIResponseValidationError` if it is not JSON."""
+def parse_json(raw: bytes, *, status: int, request_id: str | None) -> Any:
+    """A response body's JSON, or :class:`APIResponseValidationError` if it is not JSON."""
     try:
-        return decode_json(reply.body)
+        return decode_json(raw)
     except ValueError as exc:
         raise APIResponseValidationError(
             f"The server returned invalid JSON ({exc}).",
-            status_code=reply.status,
-            body=reply.body[:2048].decode("utf-8", "replace"),
-            request_id=reply.request_id,
+            status_code=status,
+            body=raw[:2048].decode("utf-8", "replace"),
+            request_id=request_id,
         ) from None
+
+
+def json_of(reply: HTTPResponse) -> Any:
+    """The parsed JSON body, or :class:`APIResponseValidationError` if it is not JSON."""
+    return parse_json(reply.body, status=reply.status, request_id=reply.request_id)
 
 
 def _set_request_id(result: object, request_id: str | None) -> None:

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from .._budget import estimate_tokens
 from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_TOOL_ROUNDS
-from .._errors import APIResponseValidationError
 from .._fanout import FanOutStats, Progress, iter_many, run_many
 from .._ratecontrol import AdaptiveLimiter
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._serialization import decode_json, decode_model, encode_json
+from .._serialization import decode_model, encode_json
 from .._streaming import AsyncStream, ChatCompletionStreamManager
 from .._timeout import TimeoutTypes
 from ..types.chat import ChatCompletion, ChatCompletionChunk
+from ._decode import parse_json
 
 if TYPE_CHECKING:
     from .._client import AsyncGrok
@@ -96,15 +96,7 @@ def _body(
 
 def parse_completion(raw: bytes, *, status: int, request_id: str | None) -> ChatCompletion:
     """Decode a ``/chat/completions`` body; anything but a completion is a validation error."""
-    try:
-        data = decode_json(raw)
-    except ValueError as exc:
-        raise APIResponseValidationError(
-            f"The server returned invalid JSON ({exc}).",
-            status_code=status,
-            body=raw[:2048].decode("utf-8", "replace"),
-            request_id=request_id,
-        ) from None
+    data = parse_json(raw, status=status, request_id=request_id)
     completion = decode_model(
         data, ChatCompletion, status_code=status, request_id=request_id, raw=raw
     )
