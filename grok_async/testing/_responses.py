@@ -23,7 +23,6 @@ event; ``reset_mid_stream``, ``stall_mid_stream`` and ``malformed`` as for chat.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 import uuid
@@ -374,50 +373,13 @@ class ResponsesEndpoint:
         self, request: web.Request, payload: dict[str, Any], fault: Fault | None
     ) -> web.StreamResponse:
         """Send ``payload`` as the named events of a Responses stream, with ``fault``."""
-        events = _stream_events(payload)
-        # A fault placed past the end (and no_done always) strikes just before the
-        # terminal event.
-        last = len(events) - 1
-        strike_at = -1
-        if fault is not None:
-            strike_at = last if fault.kind == "no_done" else min(fault.after_chunks, last)
-        response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        return await self._emulator._write_events(
+            request,
+            _stream_events(payload),
+            fault,
+            error_event=_error_event,
+            broken_event=b'event: response.output_text.delta\ndata: {"type":\n\n',
         )
-        options = self._emulator.options
-        interval = 1.0 / options.tokens_per_second if options.tokens_per_second else 0
-        loop = asyncio.get_running_loop()
-        try:
-            await response.prepare(request)
-            next_at = loop.time()
-            for position, event in enumerate(events):
-                if fault is not None and position == strike_at:
-                    if fault.kind == "reset_mid_stream":
-                        if request.transport is not None:
-                            request.transport.abort()
-                        return response
-                    if fault.kind in ("error_event", "no_done"):
-                        if fault.kind == "error_event":
-                            await response.write(_error_event(fault, position))
-                        await response.write_eof()
-                        return response
-                    if fault.kind == "stall_mid_stream":
-                        await asyncio.sleep(fault.seconds)
-                        next_at = loop.time()
-                    elif fault.kind == "malformed":
-                        await response.write(
-                            b'event: response.output_text.delta\ndata: {"type":\n\n'
-                        )
-                if interval and position:
-                    next_at += interval
-                    delay = next_at - loop.time()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                await response.write(event)
-            await response.write_eof()
-        except ConnectionError:
-            pass  # the client closed the stream early, as it may
-        return response
 
 
 def _assistant_turn(answer: Answer) -> dict[str, Any]:

@@ -31,7 +31,6 @@ from ._images import IMAGE_PATH, ImageStudio
 from ._limits import TokenBucket
 from ._records import RecordedRequest, Stats
 from ._replies import (
-    DONE_EVENT,
     Answer,
     Reply,
     build_answer,
@@ -489,8 +488,33 @@ class Emulator:
             include_usage=params.include_usage,
             heartbeats=self.options.chunk_heartbeats,
         )
-        # A fault placed past the end strikes just before [DONE] instead.
-        strike_at = min(fault.after_chunks, len(events) - 1) if fault is not None else -1
+        return await self._write_events(
+            request,
+            events,
+            fault,
+            error_event=lambda fault, _position: _error_event(fault),
+            broken_event=_broken_event(completion_id),
+        )
+
+    async def _write_events(
+        self,
+        request: web.Request,
+        events: Sequence[bytes],
+        fault: Fault | None,
+        *,
+        error_event: Callable[[Fault, int], bytes],
+        broken_event: bytes,
+    ) -> web.StreamResponse:
+        """Stream ``events`` as SSE (chat and Responses alike), one per write, paced by
+        ``tokens_per_second``; just before event ``fault.after_chunks``, deliver ``fault``: a
+        reset, ``error_event(fault, position)`` then the end, a stall, or ``broken_event``
+        (valid framing, invalid JSON). A fault placed past the end strikes just before the
+        last event (the ``[DONE]``, or the Responses terminal event); ``no_done`` always
+        strikes there, ending the body without it."""
+        last = len(events) - 1
+        strike_at = -1
+        if fault is not None:
+            strike_at = last if fault.kind == "no_done" else min(fault.after_chunks, last)
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
@@ -505,17 +529,16 @@ class Emulator:
                         if request.transport is not None:
                             _abort(request.transport, hard=False)
                         return response
-                    if fault.kind == "error_event":
-                        await response.write(_error_event(fault))
+                    if fault.kind in ("error_event", "no_done"):
+                        if fault.kind == "error_event":
+                            await response.write(error_event(fault, position))
                         await response.write_eof()
                         return response
                     if fault.kind == "stall_mid_stream":
                         await asyncio.sleep(fault.seconds)
                         next_at = loop.time()
                     elif fault.kind == "malformed":
-                        await response.write(_broken_event(completion_id))
-                if event is DONE_EVENT and fault is not None and fault.kind == "no_done":
-                    break
+                        await response.write(broken_event)
                 if interval and position:
                     next_at += interval
                     delay = next_at - loop.time()
