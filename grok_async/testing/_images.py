@@ -25,7 +25,7 @@ from aiohttp import web
 
 from ._catalog import Catalog, ModelInfo
 from ._errors import error_response, model_not_found_message
-from ._validation import InvalidRequest, parse_json_body
+from ._validation import InvalidRequest, parse_json_body, type_error
 
 __all__ = ["IMAGE_PATH", "ImageStudio", "png_bytes"]
 
@@ -91,14 +91,6 @@ class _ImageRequest:
     sources: tuple[str, ...]  # the input images of an edit, as JSON
 
 
-def _type_error(field: str, expected: str) -> InvalidRequest:
-    return InvalidRequest(
-        422,
-        "Failed to deserialize the JSON body into the target type: "
-        f"{field}: invalid type, expected {expected}",
-    )
-
-
 def _variant(body: Mapping[str, Any], field: str, allowed: tuple[str, ...], default: str) -> str:
     value = body.get(field)
     if value is None:
@@ -119,7 +111,7 @@ def _check_sources(body: Mapping[str, Any]) -> tuple[str, ...]:
         items, field = [body["image"]], "image"
     elif body.get("images") is not None:
         if not isinstance(body["images"], list) or not body["images"]:
-            raise _type_error("images", "a non-empty sequence of image objects")
+            raise type_error("images", "a non-empty sequence of image objects")
         items, field = body["images"], "images"
     else:
         raise InvalidRequest(
@@ -128,7 +120,7 @@ def _check_sources(body: Mapping[str, Any]) -> tuple[str, ...]:
     for item in items:
         ref = (item.get("url") or item.get("file_id")) if isinstance(item, Mapping) else None
         if not isinstance(ref, str):
-            raise _type_error(field, "an object with a `url` or `file_id` string")
+            raise type_error(field, "an object with a `url` or `file_id` string")
         url = item.get("url")
         if url is not None and not _is_image_url(url):
             # As the real server, which has to fetch it: "h" (one character of a URL
@@ -208,12 +200,12 @@ class ImageStudio:
                 "Failed to deserialize the JSON body into the target type: missing field `prompt`",
             )
         if not isinstance(prompt, str):
-            raise _type_error("prompt", "a string")
+            raise type_error("prompt", "a string")
         if not prompt.strip():
             raise InvalidRequest(400, "The prompt must not be empty.")
         name = body.get("model", _DEFAULT_MODEL)
         if not isinstance(name, str):
-            raise _type_error("model", "a string")
+            raise type_error("model", "a string")
         model = self._catalog.resolve(name)
         if model is None:
             raise InvalidRequest(404, model_not_found_message(name))
@@ -230,12 +222,12 @@ class ImageStudio:
             )
         n = body.get("n", 1)
         if not isinstance(n, int) or isinstance(n, bool):
-            raise _type_error("n", "an integer")
+            raise type_error("n", "an integer")
         if not 1 <= n <= _MAX_IMAGES:
             raise InvalidRequest(400, f"n must be between 1 and {_MAX_IMAGES}, got {n}.")
         user = body.get("user")
         if user is not None and not isinstance(user, str):
-            raise _type_error("user", "a string")
+            raise type_error("user", "a string")
         return _ImageRequest(
             prompt=prompt,
             model=model,

@@ -34,11 +34,17 @@ import orjson
 from aiohttp import web
 
 from ._catalog import ModelInfo, is_reasoning_model
-from ._errors import error_response, model_not_found_message
+from ._errors import error_response
 from ._faults import Fault
 from ._replies import Answer, build_answer, default_reply
 from ._tokens import split_tokens
-from ._validation import InvalidRequest, _check_ranges, parse_json_body
+from ._validation import (
+    InvalidRequest,
+    _check_ranges,
+    language_model,
+    parse_json_body,
+    type_error,
+)
 
 if TYPE_CHECKING:
     from ._server import Emulator
@@ -64,14 +70,6 @@ def _required(field: str) -> InvalidRequest:
     )
 
 
-def _invalid_type(field: str, expected: str) -> InvalidRequest:
-    return InvalidRequest(
-        422,
-        "Failed to deserialize the JSON body into the target type: "
-        f"{field}: invalid type, expected {expected}",
-    )
-
-
 def _input_messages(value: Any) -> list[dict[str, Any]]:
     """``input`` as chat messages, or ``InvalidRequest`` for a shape xAI refuses."""
     if value is None:
@@ -79,13 +77,13 @@ def _input_messages(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, str):
         return [{"role": "user", "content": value}]
     if not isinstance(value, list):
-        raise _invalid_type("input", "a string or a sequence of input items")
+        raise type_error("input", "a string or a sequence of input items")
     if not value:
         raise InvalidRequest(400, "The input must contain at least one item.")
     messages: list[dict[str, Any]] = []
     for position, item in enumerate(value):
         if not isinstance(item, Mapping):
-            raise _invalid_type(f"input[{position}]", "an input item object")
+            raise type_error(f"input[{position}]", "an input item object")
         kind = item.get("type", "message")
         if kind == "message" or (kind is None and "role" in item):
             messages.append(_message_item(item, position))
@@ -99,7 +97,7 @@ def _input_messages(value: Any) -> list[dict[str, Any]]:
         elif kind == "function_call":
             messages.append(_function_call_item(item, position))
         elif not isinstance(kind, str):
-            raise _invalid_type(f"input[{position}].type", "a string")
+            raise type_error(f"input[{position}].type", "a string")
         elif kind in _IGNORED_INPUT or kind.endswith("_call"):
             continue
         else:
@@ -117,7 +115,7 @@ def _message_item(item: Mapping[str, Any], position: int) -> dict[str, Any]:
         )
     content = item.get("content")
     if not isinstance(content, (str, list)):
-        raise _invalid_type(f"input[{position}].content", "a string or an array of parts")
+        raise type_error(f"input[{position}].content", "a string or an array of parts")
     # Output items sent back (role assistant, output_text parts) read like any message.
     return {"role": role, "content": content}
 
@@ -163,18 +161,7 @@ def _chat_tool_choice(choice: Any) -> Any:
 
 def _check(body: Mapping[str, Any], emulator: Emulator) -> ModelInfo:
     """Validate a ``/v1/responses`` body the way xAI does; return the model."""
-    name = body.get("model")
-    if name is None or name == "":
-        raise InvalidRequest(400, "The request must specify a model.")
-    if not isinstance(name, str):
-        raise _invalid_type("model", "a string")
-    model = emulator.catalog.resolve(name)
-    if model is None:
-        raise InvalidRequest(404, model_not_found_message(name))
-    if model.kind != "language":
-        raise InvalidRequest(
-            400, f"The model {model.id} is an image generation model; it cannot respond."
-        )
+    model = language_model(body, emulator.catalog, "respond")
     _check_ranges(
         {
             key: body[key]
@@ -185,15 +172,15 @@ def _check(body: Mapping[str, Any], emulator: Emulator) -> ModelInfo:
     )
     limit = body.get("max_output_tokens")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
-        raise _invalid_type("max_output_tokens", "an integer")
+        raise type_error("max_output_tokens", "an integer")
     if isinstance(limit, int) and limit < 1:
         raise InvalidRequest(400, f"max_output_tokens must be at least 1, got {limit}.")
     for flag in ("store",):
         if body.get(flag) is not None and not isinstance(body[flag], bool):
-            raise _invalid_type(flag, "a boolean")
+            raise type_error(flag, "a boolean")
     for text in ("instructions", "previous_response_id", "user"):
         if body.get(text) is not None and not isinstance(body[text], str):
-            raise _invalid_type(text, "a string")
+            raise type_error(text, "a string")
     if body.get("instructions") is not None and body.get("previous_response_id") is not None:
         # xAI: instructions "cannot be used alongside previous_response_id, where the
         # system prompt of the previous message will be used".

@@ -16,7 +16,14 @@ import orjson
 from ._catalog import Catalog, ModelInfo
 from ._errors import model_not_found_message
 
-__all__ = ["ChatParams", "InvalidRequest", "parse_json_body", "validate_chat"]
+__all__ = [
+    "ChatParams",
+    "InvalidRequest",
+    "language_model",
+    "parse_json_body",
+    "type_error",
+    "validate_chat",
+]
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _CONTENT_REQUIRED = frozenset({"system", "developer", "user", "tool"})
@@ -59,7 +66,8 @@ def parse_json_body(content_type: str, raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _type_error(field: str, expected: str) -> InvalidRequest:
+def type_error(field: str, expected: str) -> InvalidRequest:
+    """xAI's 422 for a JSON value of the wrong type."""
     return InvalidRequest(
         422,
         "Failed to deserialize the JSON body into the target type: "
@@ -82,12 +90,12 @@ def _check_messages(messages: Any) -> None:
             "Failed to deserialize the JSON body into the target type: missing field `messages`",
         )
     if not isinstance(messages, list):
-        raise _type_error("messages", "a sequence")
+        raise type_error("messages", "a sequence")
     if not messages:
         raise InvalidRequest(400, "The messages array must contain at least one message.")
     for position, message in enumerate(messages):
         if not isinstance(message, Mapping):
-            raise _type_error(f"messages[{position}]", "a message object")
+            raise type_error(f"messages[{position}]", "a message object")
         role = message.get("role")
         if role not in _ROLES:
             raise InvalidRequest(
@@ -99,14 +107,14 @@ def _check_messages(messages: Any) -> None:
         if role in _CONTENT_REQUIRED and content is None:
             raise InvalidRequest(400, f"messages[{position}] ({role}) must have a content.")
         if content is not None and not isinstance(content, (str, list)):
-            raise _type_error(f"messages[{position}].content", "a string or an array of parts")
+            raise type_error(f"messages[{position}].content", "a string or an array of parts")
 
 
 def _check_ranges(body: Mapping[str, Any]) -> None:
     temperature = body.get("temperature")
     if temperature is not None:
         if not _is_number(temperature):
-            raise _type_error("temperature", "a number")
+            raise type_error("temperature", "a number")
         if not 0 <= temperature <= 2:
             raise InvalidRequest(
                 400, f"temperature must be between 0 and 2 (inclusive), got {temperature}."
@@ -114,7 +122,7 @@ def _check_ranges(body: Mapping[str, Any]) -> None:
     top_p = body.get("top_p")
     if top_p is not None:
         if not _is_number(top_p):
-            raise _type_error("top_p", "a number")
+            raise type_error("top_p", "a number")
         if not 0 < top_p <= 1:
             raise InvalidRequest(400, f"top_p must be in (0, 1], got {top_p}.")
     for penalty in ("frequency_penalty", "presence_penalty"):
@@ -126,57 +134,65 @@ def _check_ranges(body: Mapping[str, Any]) -> None:
         if isinstance(stop, str):
             stop = [stop]
         if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
-            raise _type_error("stop", "a string or a sequence of strings")
+            raise type_error("stop", "a string or a sequence of strings")
         if len(stop) > 4:
             raise InvalidRequest(400, f"At most 4 stop sequences are allowed, got {len(stop)}.")
     top_logprobs = body.get("top_logprobs")
     if top_logprobs is not None:
         if not _is_int(top_logprobs):
-            raise _type_error("top_logprobs", "an integer")
+            raise type_error("top_logprobs", "an integer")
         if not 0 <= top_logprobs <= 8:
             raise InvalidRequest(400, f"top_logprobs must be between 0 and 8, got {top_logprobs}.")
     n = body.get("n")
     if n is not None:
         if not _is_int(n):
-            raise _type_error("n", "an integer")
+            raise type_error("n", "an integer")
         if n < 1:
             raise InvalidRequest(400, f"n must be at least 1, got {n}.")
     for limit in ("max_tokens", "max_completion_tokens"):
         value = body.get(limit)
         if value is not None:
             if not _is_int(value):
-                raise _type_error(limit, "an integer")
+                raise type_error(limit, "an integer")
             if value < 1:
                 raise InvalidRequest(400, f"{limit} must be at least 1, got {value}.")
     for flag in ("stream", "deferred", "logprobs", "parallel_tool_calls"):
         value = body.get(flag)
         if value is not None and not isinstance(value, bool):
-            raise _type_error(flag, "a boolean")
+            raise type_error(flag, "a boolean")
     stream_options = body.get("stream_options")
     if stream_options is not None and not isinstance(stream_options, Mapping):
-        raise _type_error("stream_options", "an object")
+        raise type_error("stream_options", "an object")
     tools = body.get("tools")
     if tools is not None:
         if not isinstance(tools, list):
-            raise _type_error("tools", "a sequence")
+            raise type_error("tools", "a sequence")
         if len(tools) > 128:
             raise InvalidRequest(400, f"At most 128 tools are allowed, got {len(tools)}.")
 
 
-def validate_chat(body: Mapping[str, Any], catalog: Catalog) -> ChatParams:
-    """Check a chat completion request the way xAI does; ``InvalidRequest`` if refused."""
+def language_model(body: Mapping[str, Any], catalog: Catalog, task: str) -> ModelInfo:
+    """The language model a request's ``model`` names (an alias resolved), or the error xAI
+    gives: 400 when missing, 422 when not a string, 404 when unknown, 400 for an image
+    model (which "cannot ``task``")."""
     name = body.get("model")
     if name is None or name == "":
         raise InvalidRequest(400, "The request must specify a model.")
     if not isinstance(name, str):
-        raise _type_error("model", "a string")
+        raise type_error("model", "a string")
     model = catalog.resolve(name)
     if model is None:
         raise InvalidRequest(404, model_not_found_message(name))
     if model.kind != "language":
         raise InvalidRequest(
-            400, f"The model {model.id} is an image generation model; it cannot chat."
+            400, f"The model {model.id} is an image generation model; it cannot {task}."
         )
+    return model
+
+
+def validate_chat(body: Mapping[str, Any], catalog: Catalog) -> ChatParams:
+    """Check a chat completion request the way xAI does; ``InvalidRequest`` if refused."""
+    model = language_model(body, catalog, "chat")
     _check_messages(body.get("messages"))
     _check_ranges(body)
     stream = body.get("stream") is True
