@@ -21,7 +21,6 @@ The JSON schema comes from :mod:`grok_async._schema`; the reply is structured by
 
 from __future__ import annotations
 
-import collections.abc
 import enum
 import functools
 import re
@@ -38,7 +37,7 @@ from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn
 
 from ._errors import APIResponseValidationError
-from ._schema import SchemaBuilder
+from ._schema import ARRAYS, MAPPINGS, SchemaBuilder
 from ._serialization import (
     NotAllowedValueError,
     converter,
@@ -63,20 +62,6 @@ __all__ = [
 T = TypeVar("T")
 
 _NONE = type(None)
-# The origins (typing.get_origin) of the array types a schema may use, and what builds each.
-_ARRAYS: dict[Any, Callable[[list[Any]], Any]] = {
-    list: list,
-    tuple: tuple,
-    set: set,
-    frozenset: frozenset,
-    collections.abc.Sequence: list,
-    collections.abc.MutableSequence: list,
-    collections.abc.Set: frozenset,
-    collections.abc.MutableSet: set,
-    collections.abc.Collection: list,
-    collections.abc.Iterable: list,
-}
-_MAPS = frozenset({dict, collections.abc.Mapping, collections.abc.MutableMapping})
 
 
 class StructuredOutputError(APIResponseValidationError):
@@ -153,13 +138,13 @@ def _class_hook(conv: Converter, cls: type[Any]) -> Callable[[Any, Any], Any]:
 
 
 def _is_array(tp: Any) -> bool:
-    return typing.get_origin(tp) in _ARRAYS
+    return typing.get_origin(tp) in ARRAYS
 
 
 def _array_hook(conv: Converter, tp: Any) -> Callable[[Any, Any], Any]:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
-    build = _ARRAYS[origin]
+    build = ARRAYS[origin]
     fixed = origin is tuple and not (len(args) == 2 and args[1] is Ellipsis)
     item_types = list(args) if fixed else [args[0] if args else Any]
     hooks = [conv.get_structure_hook(t) for t in item_types]
@@ -191,7 +176,7 @@ def _array_hook(conv: Converter, tp: Any) -> Callable[[Any, Any], Any]:
 
 
 def _is_map(tp: Any) -> bool:
-    return typing.get_origin(tp) in _MAPS
+    return typing.get_origin(tp) in MAPPINGS
 
 
 def _map_hook(conv: Converter, tp: Any) -> Callable[[Any, Any], Any]:

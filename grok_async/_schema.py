@@ -38,7 +38,7 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -54,20 +54,24 @@ __all__ = [
 
 _SCALARS: dict[Any, str] = {str: "string", bool: "boolean", int: "integer", float: "number"}
 _NULL: dict[str, Any] = {"type": "null"}
-_SEQUENCES = frozenset(
-    {
-        list,
-        set,
-        frozenset,
-        collections.abc.Sequence,
-        collections.abc.MutableSequence,
-        collections.abc.Set,
-        collections.abc.MutableSet,
-        collections.abc.Collection,
-        collections.abc.Iterable,
-    }
-)
-_MAPPINGS = frozenset({dict, collections.abc.Mapping, collections.abc.MutableMapping})
+#: The origins (``typing.get_origin``) of the array annotations a schema may use, and what
+#: builds each from a JSON array (structured outputs and tool arguments use the builders).
+ARRAYS: dict[Any, Callable[[list[Any]], Any]] = {
+    list: list,
+    tuple: tuple,
+    set: set,
+    frozenset: frozenset,
+    collections.abc.Sequence: list,
+    collections.abc.MutableSequence: list,
+    collections.abc.Set: frozenset,
+    collections.abc.MutableSet: set,
+    collections.abc.Collection: list,
+    collections.abc.Iterable: list,
+}
+#: The origins of the object (string-keyed map) annotations.
+MAPPINGS = frozenset({dict, collections.abc.Mapping, collections.abc.MutableMapping})
+# Tuples have rules of their own (fixed length, or ``tuple[X, ...]``).
+_SEQUENCES = frozenset(ARRAYS.keys() - {tuple})
 _UNION_ORIGINS = (typing.Union, types.UnionType)
 _SUPPORTED = (
     "str, int, float, bool, None, attrs classes, list/tuple/set/Sequence of them, "
@@ -211,7 +215,7 @@ class SchemaBuilder:
             return self._tuple_schema(args, where)
         if origin in _SEQUENCES and len(args) == 1:
             return {"type": "array", "items": self.type_schema(args[0], f"{where}[]")}
-        if origin in _MAPPINGS and len(args) == 2:
+        if origin in MAPPINGS and len(args) == 2:
             if args[0] is not str:
                 raise TypeError(f"{where}: JSON object keys are strings, not {args[0]!r}")
             self.strict_compatible = False
