@@ -31,7 +31,7 @@ from ._constants import (
     MAX_ERROR_BODY,
 )
 from ._errors import GrokError, status_error
-from ._observe import Call, Hooks, PoolStats, Timings, make_observer
+from ._observe import Call, Hooks, Observer, PoolStats, Timings, make_observer
 from ._ratecontrol import AdaptiveLimiter
 from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
@@ -531,7 +531,9 @@ class AsyncGrok:
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=False)
         send = self._pace(self._read_once)
-        call = self._begin(method, path, model, timings, started)
+        # No call record (nor a call to make one) unless hooks or tracing observe the client.
+        observer = self._observer
+        call = None if observer is None else _begin(observer, method, path, model, timings, started)
         try:
             try:
                 response = await send(timings, call, method, url, headers, body, client_timeout)
@@ -580,7 +582,9 @@ class AsyncGrok:
         client_timeout = self._call_timeout(timeout, stream=True)
         # A stream holds its fan-out slot until its headers arrive, not for its whole body.
         send = self._pace(self._open_once)
-        call = self._begin(method, path, model, timings, started)
+        # No call record (nor a call to make one) unless hooks or tracing observe the client.
+        observer = self._observer
+        call = None if observer is None else _begin(observer, method, path, model, timings, started)
         try:
             try:
                 response = await send(timings, call, method, url, headers, body, client_timeout)
@@ -603,18 +607,6 @@ class AsyncGrok:
         response.started = started
         response.call = call
         return response
-
-    def _begin(
-        self, method: str, path: str, model: str | None, timings: Timings, started: float
-    ) -> Call | None:
-        """The record of an observed call (its span started), or None: without hooks or
-        tracing there is nothing to record."""
-        observer = self._observer
-        if observer is None:
-            return None
-        call = Call(method, path, model, observer, timings, started)
-        observer.begin(call)
-        return call
 
     async def _retry(
         self,
@@ -787,3 +779,12 @@ def _count_client(client: AsyncGrok) -> None:
 def _forget_client() -> None:
     global _live_clients
     _live_clients -= 1
+
+
+def _begin(
+    observer: Observer, method: str, path: str, model: str | None, timings: Timings, started: float
+) -> Call:
+    """The record of an observed call, its span started."""
+    call = Call(method, path, model, observer, timings, started)
+    observer.begin(call)
+    return call
