@@ -7,7 +7,8 @@ response is released or closed, so the connector never queues, and the wait is o
 time (``timings.pool_wait``) and to count (``pool_stats().waiting``).
 
 When there is room, entering is a comparison and an increment; only a full pool allocates
-a future. Places are handed over in arrival order.
+a future. Places are handed over in arrival order. The per-request fast paths (taking a
+free place, giving one back with nobody waiting) are inlined by the transport.
 """
 
 from __future__ import annotations
@@ -34,15 +35,8 @@ class PoolGate:
         """Requests queued for a place."""
         return sum(1 for waiter in self._waiters if not waiter.done())
 
-    def try_enter(self) -> bool:
-        """Take a place if one is free and nobody queues ahead; never waits."""
-        if self.in_use < self.limit and not self._waiters:
-            self.in_use += 1
-            return True
-        return False
-
     async def enter(self) -> None:
-        """Queue for a place (after :meth:`try_enter` said no)."""
+        """Queue for a place (when there was no room)."""
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:

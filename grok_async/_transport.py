@@ -122,7 +122,10 @@ class HTTPResponse:
         gate = self._gate
         if gate is not None:
             self._gate = None
-            gate.leave()
+            if gate._waiters:
+                gate.leave()  # hand the place to the next in line
+            else:
+                gate.in_use -= 1  # leave()'s common case, inline: this runs per request
 
     async def read(self, limit: int) -> bytes:
         """The whole body, refusing more than ``limit`` bytes; always releases the connection."""
@@ -345,17 +348,23 @@ class Transport:
         """
         if self.closed:
             raise _closed_error()
-        gate: PoolGate | None
         if self._user_session is None:
-            pool = self._pool()
+            pool = self._last
+            if pool is None or pool.loop is not asyncio.get_running_loop() or pool.session.closed:
+                pool = self._pool()
             session = pool.session
-            gate = pool.gate
+            gate: PoolGate | None = pool.gate
             proxy = self._proxy_for(url)
-            if not gate.try_enter():
-                timeout = await self._wait_for_place(gate, timeout, timings)
+            place = pool.gate
+            # A free place with nobody queued ahead is taken inline (once per request);
+            # otherwise the request queues in the gate.
+            if place.in_use < place.limit and not place._waiters:
+                place.in_use += 1
+            else:
+                timeout = await self._wait_for_place(place, timeout, timings)
                 if self.closed or session.closed:
                     # Closed while this request queued: hand the place on, never send.
-                    gate.leave()
+                    place.leave()
                     raise _closed_error()
         else:
             # Your own session's pool may serve others too: its waits are not ours to count.
