@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from multidict import CIMultiDict
+
 from ._budget import RateBudget
 from ._constants import (
     API_KEY_ENV,
@@ -36,7 +38,7 @@ from ._ratecontrol import AdaptiveLimiter
 from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._timeout import Timeout, TimeoutTypes, as_timeout
-from ._transport import HTTPResponse, Transport, client_timeout, user_agent
+from ._transport import HTTPResponse, Limits, Transport, client_timeout, user_agent
 
 if TYPE_CHECKING:
     import aiohttp
@@ -57,7 +59,7 @@ T = TypeVar("T")
 # One attempt: (timings, call, method, url, headers, body, timeout) -> the response. The call
 # record exists only when hooks or tracing observe the client.
 _Attempt = Callable[
-    [Timings, "Call | None", str, str, Mapping[str, str], bytes | None, Any],
+    [Timings, "Call | None", str, str, Mapping[str, str], bytes | None, Limits],
     Awaitable[HTTPResponse],
 ]
 
@@ -102,11 +104,14 @@ def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return dict(headers)
 
 
-class RedactedHeaders(dict[str, str]):
+class RedactedHeaders(CIMultiDict[str]):
     """Request headers whose repr hides the Authorization value.
 
-    The header dict travels through every frame of a request; a traceback printed with its
-    locals (pytest ``--showlocals``, rich, Sentry) would otherwise show the key.
+    The headers travel through every frame of a request; a traceback printed with its
+    locals (pytest ``--showlocals``, rich, Sentry) would otherwise show the key. A
+    ``CIMultiDict`` because that is what aiohttp takes without converting it per request
+    (and names are case-insensitive, as in HTTP: a later ``authorization`` replaces
+    ``Authorization``).
     """
 
     __slots__ = ()
@@ -252,9 +257,9 @@ class AsyncGrok:
                 "Authorization": f"Bearer {self._api_key}",
                 "Content-Type": "application/json",
                 "User-Agent": user_agent(),
-                **self._default_headers,
             }
         )
+        self._headers.update(self._default_headers)
         self._timeouts = (
             self._client_timeout(self._timeout, stream=False),
             self._client_timeout(self._timeout, stream=True),
@@ -300,7 +305,7 @@ class AsyncGrok:
         return self._resource("images")  # type: ignore[no-any-return]
 
     @staticmethod
-    def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Any:
+    def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Limits:
         t = as_timeout(value, stream=stream)
         return client_timeout(t.connect, t.read, t.total)
 
@@ -468,9 +473,11 @@ class AsyncGrok:
     def _call_headers(self, extra_headers: Mapping[str, str] | None) -> Mapping[str, str]:
         if not extra_headers:
             return self._headers
-        return RedactedHeaders({**self._headers, **_check_headers(extra_headers)})
+        headers = RedactedHeaders(self._headers)
+        headers.update(_check_headers(extra_headers))
+        return headers
 
-    def _call_timeout(self, timeout: TimeoutTypes | NotGiven, *, stream: bool) -> Any:
+    def _call_timeout(self, timeout: TimeoutTypes | NotGiven, *, stream: bool) -> Limits:
         if isinstance(timeout, NotGiven):
             return self._timeouts[stream]
         return self._client_timeout(timeout, stream=stream)
@@ -527,10 +534,13 @@ class AsyncGrok:
         """
         started = perf_counter()
         timings = Timings(attempts=0)
-        url = self._url(path)
-        headers = self._call_headers(extra_headers)
-        client_timeout = self._call_timeout(timeout, stream=False)
-        send = self._pace(self._read_once)
+        # The common case of each of these inline: this runs on every request.
+        url = self._urls.get(path) or self._url(path)
+        headers = self._headers if not extra_headers else self._call_headers(extra_headers)
+        client_timeout = (
+            self._timeouts[0] if timeout is NOT_GIVEN else self._call_timeout(timeout, stream=False)
+        )
+        send = self._read_once if self._limiter is None else self._pace(self._read_once)
         # No call record (nor a call to make one) unless hooks or tracing observe the client.
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
@@ -646,7 +656,7 @@ class AsyncGrok:
             ),
         )
 
-    async def _open_once(
+    def _send(
         self,
         timings: Timings,
         call: Call | None,
@@ -654,15 +664,21 @@ class AsyncGrok:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        timeout: Any,
-    ) -> HTTPResponse:
+        timeout: Limits,
+    ) -> Awaitable[HTTPResponse]:
+        """Start one attempt. A plain function, not a coroutine: no frame of its own on
+        every request (the success path is a few calls deep, each one costs)."""
         timings.attempts += 1
         if call is None:
-            response = await self._transport.send(
+            return self._transport.send(
                 method, url, headers=headers, body=body, timeout=timeout, timings=timings
             )
-        else:
-            response = await self._observed_send(call, method, url, headers, body, timeout)
+        return self._observed_send(call, method, url, headers, body, timeout)
+
+    async def _headers_arrived(
+        self, response: HTTPResponse, timings: Timings, method: str, url: str
+    ) -> None:
+        """Log the attempt (DEBUG) and raise the error of a 4xx/5xx status."""
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d in %.3f s (attempt %d, request id %s)",
@@ -682,6 +698,21 @@ class AsyncGrok:
                 response.headers,
                 response.request_id,
             )
+
+    async def _open_once(
+        self,
+        timings: Timings,
+        call: Call | None,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: Limits,
+    ) -> HTTPResponse:
+        """One attempt of a stream: its response once the headers are here."""
+        response = await self._send(timings, call, method, url, headers, body, timeout)
+        if response.status >= 400 or logger.isEnabledFor(logging.DEBUG):
+            await self._headers_arrived(response, timings, method, url)
         return response
 
     async def _observed_send(
@@ -691,7 +722,7 @@ class AsyncGrok:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        timeout: Any,
+        timeout: Limits,
     ) -> HTTPResponse:
         """One attempt with ``on_request`` before it and ``on_response`` after it (also when
         it failed without a response: then with the exception's type and no status)."""
@@ -752,9 +783,12 @@ class AsyncGrok:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        timeout: Any,
+        timeout: Limits,
     ) -> HTTPResponse:
-        response = await self._open_once(timings, call, method, url, headers, body, timeout)
+        """One attempt of a call: its response with the whole body read."""
+        response = await self._send(timings, call, method, url, headers, body, timeout)
+        if response.status >= 400 or logger.isEnabledFor(logging.DEBUG):
+            await self._headers_arrived(response, timings, method, url)
         response.body = await response.read(self.max_response_size)
         return response
 

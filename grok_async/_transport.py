@@ -23,8 +23,9 @@ import platform
 import time
 import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -34,11 +35,12 @@ from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutE
 from ._observe import PoolStats
 from ._pool import PoolGate
 from ._version import __version__
+from ._watchdog import ReadWatchdog, Watch
 
 if TYPE_CHECKING:
     from ._observe import Call, Timings
 
-__all__ = ["HTTPResponse", "Transport", "client_timeout", "user_agent"]
+__all__ = ["HTTPResponse", "Limits", "Transport", "client_timeout", "user_agent"]
 
 logger = logging.getLogger("grok_async")
 
@@ -50,13 +52,19 @@ def user_agent() -> str:
     )
 
 
-def client_timeout(connect: float | None, read: float | None, total: float | None) -> Any:
-    """aiohttp's timeout object for our three numbers.
+#: What a call's timeout becomes: aiohttp's timeout (total, connect) and the read timeout,
+#: which the loop's ReadWatchdog enforces (see _watchdog for why not aiohttp's sock_read).
+Limits = tuple[aiohttp.ClientTimeout, "float | None"]
+
+
+def client_timeout(connect: float | None, read: float | None, total: float | None) -> Limits:
+    """The limits of a call, from our three numbers.
 
     ``connect`` bounds the socket connect only (``sock_connect``): waiting for a free pooled
-    connection is normal under fan-out and is bounded by ``total`` instead.
+    connection is normal under fan-out and is bounded by ``total`` instead. A ``read`` of
+    ``None`` or ``0`` means no read timeout.
     """
-    return aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+    return aiohttp.ClientTimeout(total=total, sock_connect=connect), read or None
 
 
 def _connection_error(exc: BaseException) -> APIConnectionError:
@@ -88,6 +96,7 @@ class HTTPResponse:
     __slots__ = (
         "_gate",
         "_response",
+        "_watch",
         "body",
         "call",
         "headers",
@@ -100,10 +109,19 @@ class HTTPResponse:
     )
 
     def __init__(
-        self, response: aiohttp.ClientResponse, gate: PoolGate | None, time_to_headers: float
+        self,
+        response: aiohttp.ClientResponse,
+        gate: PoolGate | None,
+        time_to_headers: float,
+        watch: Watch | None = None,
     ) -> None:
         self._response = response
         self._gate = gate
+        # The read timeout's watch, moved on from the headers to the body.
+        self._watch = watch
+        if watch is not None:
+            watch.response = response
+            watch.waiting = False
         self.status: int = response.status
         self.reason: str | None = response.reason
         self.headers: CIMultiDictProxy[str] = response.headers
@@ -119,6 +137,10 @@ class HTTPResponse:
         self.call: Call | None = None
 
     def _release(self) -> None:
+        watch = self._watch
+        if watch is not None:
+            self._watch = None
+            watch.stop()
         gate = self._gate
         if gate is not None:
             self._gate = None
@@ -130,6 +152,8 @@ class HTTPResponse:
     async def read(self, limit: int) -> bytes:
         """The whole body, refusing more than ``limit`` bytes; always releases the connection."""
         response = self._response
+        if self._watch is not None:
+            self._watch.wait()
         try:
             length = response.content_length
             if length is not None and length <= limit:
@@ -156,10 +180,16 @@ class HTTPResponse:
 
     async def read_chunk(self) -> bytes:
         """The next piece of the body as it arrives; ``b""`` at its end. Errors translated."""
+        watch = self._watch
+        if watch is not None:
+            watch.wait()
         try:
             return await self._response.content.readany()
         except _CONNECTION_ERRORS as exc:
             error = _connection_error(exc)
+        finally:
+            if watch is not None:
+                watch.waiting = False
         raise error
 
     async def finish(self) -> None:
@@ -205,7 +235,7 @@ def _connector_stats(connector: aiohttp.BaseConnector | None, gate: PoolGate | N
 class _LoopPool:
     """The session of one event loop, and the guard that closes it with the loop."""
 
-    __slots__ = ("gate", "guard", "loop", "session")
+    __slots__ = ("gate", "guard", "loop", "session", "watchdog")
 
     def __init__(
         self,
@@ -217,6 +247,7 @@ class _LoopPool:
         self.loop = loop
         self.session = session
         self.gate = PoolGate(limit)
+        self.watchdog = ReadWatchdog()
         self.guard = _close_on_loop_shutdown(session, forget)
         # Advance the guard to its first ``yield`` without awaiting: its body does not
         # suspend before that, and starting it registers it with the loop's asyncgen hooks.
@@ -253,6 +284,10 @@ class Transport:
         self._proxies: dict[str, str | None] = {}
         self._last: _LoopPool | None = None
         self._had_pool = False
+        # Read-timeout watchdogs per loop when the session is the caller's (else the pool's).
+        self._watchdogs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReadWatchdog] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def session(self) -> aiohttp.ClientSession:
         """The pooled session for the running loop, created on first use."""
@@ -338,7 +373,7 @@ class Transport:
         *,
         headers: Mapping[str, str],
         body: bytes | None,
-        timeout: Any,
+        timeout: Limits,
         timings: Timings | None = None,
     ) -> HTTPResponse:
         """Send a request and return once the response headers have arrived.
@@ -348,12 +383,14 @@ class Transport:
         """
         if self.closed:
             raise _closed_error()
+        client_timeout, read = timeout
         if self._user_session is None:
             pool = self._last
             if pool is None or pool.loop is not asyncio.get_running_loop() or pool.session.closed:
                 pool = self._pool()
             session = pool.session
             gate: PoolGate | None = pool.gate
+            watchdog = pool.watchdog
             proxy = self._proxy_for(url)
             place = pool.gate
             # A free place with nobody queued ahead is taken inline (once per request);
@@ -361,7 +398,7 @@ class Transport:
             if place.in_use < place.limit and not place._waiters:
                 place.in_use += 1
             else:
-                timeout = await self._wait_for_place(place, timeout, timings)
+                client_timeout = await self._wait_for_place(place, client_timeout, timings)
                 if self.closed or session.closed:
                     # Closed while this request queued: hand the place on, never send.
                     place.leave()
@@ -370,7 +407,9 @@ class Transport:
             # Your own session's pool may serve others too: its waits are not ours to count.
             session = self.session()
             gate = None
+            watchdog = self._user_watchdog()
             proxy = None
+        watch = None if read is None else watchdog.watch(read)
         sent = time.perf_counter()
         try:
             response = await session.request(
@@ -378,7 +417,7 @@ class Transport:
                 url,
                 data=body,
                 headers=headers,
-                timeout=timeout,
+                timeout=client_timeout,
                 proxy=proxy,
                 # An API never redirects a POST on purpose; following one would resend the
                 # key to wherever it points (and turn the POST into a GET).
@@ -387,17 +426,34 @@ class Transport:
         except BaseException as exc:
             if gate is not None:
                 gate.leave()
+            if watch is not None:
+                watch.stop()
+                if watch.timed_out(exc):
+                    raise APITimeoutError(
+                        f"Request timed out: no response headers within {read:g} s "
+                        "(the read timeout)."
+                    ) from None
             if not isinstance(exc, _CONNECTION_ERRORS):
                 raise
             # Raised outside the except block so the aiohttp exception is neither the cause
             # nor the context: its repr can include the request headers, key and all.
             error = _connection_error(exc)
         else:
-            return HTTPResponse(response, gate, time.perf_counter() - sent)
+            return HTTPResponse(response, gate, time.perf_counter() - sent, watch)
         raise error
 
+    def _user_watchdog(self) -> ReadWatchdog:
+        """The read-timeout watchdog of the running loop, for a session the caller owns."""
+        loop = asyncio.get_running_loop()
+        watchdog = self._watchdogs.get(loop)
+        if watchdog is None:
+            watchdog = self._watchdogs[loop] = ReadWatchdog()
+        return watchdog
+
     @staticmethod
-    async def _wait_for_place(gate: PoolGate, timeout: Any, timings: Timings | None) -> Any:
+    async def _wait_for_place(
+        gate: PoolGate, timeout: aiohttp.ClientTimeout, timings: Timings | None
+    ) -> aiohttp.ClientTimeout:
         """Queue for a pooled connection within ``timeout.total``; return what is left of it."""
         started = time.perf_counter()
         total = timeout.total
@@ -422,7 +478,6 @@ class Transport:
             total=left,
             connect=timeout.connect,
             sock_connect=timeout.sock_connect,
-            sock_read=timeout.sock_read,
             ceil_threshold=timeout.ceil_threshold,
         )
 

@@ -1,0 +1,162 @@
+"""The read timeout: one periodic check per event loop instead of timers per request.
+
+``Timeout.read`` is the longest silence the client waits through: from sending a request to
+its response headers, and between two reads of the body. aiohttp's own ``sock_read`` does
+this with a timer per request that is cancelled and re-created on every piece of data that
+arrives. That churn of the loop's timer heap cost about 15 µs of CPU per non-streamed
+request, a tenth of a whole call at concurrency 64 (``benchmarks/README.md``), and a timer
+per chunk read of a stream.
+
+Here a request registers a :class:`Watch` (a set insertion; removed when its connection is
+given back), and one :class:`ReadWatchdog` per loop looks at every watch each ``read / 8``
+seconds, only while there are watches. A watch counts silence only while its request is
+actually waiting for the server (inside ``session.request``, ``read()`` or a stream's
+``read_chunk``), and any growth of the body's byte count is progress, so a slow consumer
+of a stream that the server already sent is never timed out. The check never fires early;
+it fires at most one period (an eighth of ``read``) late.
+
+What a timeout does: before the headers, the waiting task is cancelled and the
+cancellation turned back into :class:`APITimeoutError` (as ``asyncio.timeout`` does);
+after them, the body's reader gets a timeout error and the connection is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["ReadWatchdog", "Watch"]
+
+# How often a loop's watches are checked, as a fraction of the shortest read timeout among
+# them (the most a timeout can fire late), and never more often than this many seconds.
+_CHECKS_PER_TIMEOUT = 8
+_MIN_PERIOD = 0.005
+
+
+class Watch:
+    """One request's read timeout: who to stop, and what progress was seen when."""
+
+    __slots__ = (
+        "cancelling",
+        "fired",
+        "owner",
+        "read",
+        "response",
+        "seen",
+        "since",
+        "task",
+        "waiting",
+    )
+
+    def __init__(self, owner: set[Watch], task: asyncio.Task[Any] | None, read: float) -> None:
+        self.owner = owner
+        self.task = task
+        self.read = read
+        #: The response once its headers are here; its body's byte count is the progress.
+        self.response: aiohttp.ClientResponse | None = None
+        #: True while the request waits for the server (the only time silence counts).
+        self.waiting = True
+        #: The progress seen at ``since`` (-1: not looked at since waiting began).
+        self.seen = -1
+        self.since = 0.0
+        #: Set when the watchdog stopped the request.
+        self.fired = False
+        #: The task's cancellation count before the watchdog cancelled it.
+        self.cancelling = 0
+
+    def stop(self) -> None:
+        """The request is over (its connection given back): stop watching it."""
+        self.owner.discard(self)
+
+    def wait(self) -> None:
+        """The request waits for the server again: silence counts from the next check."""
+        self.waiting = True
+        self.seen = -1
+
+    def timed_out(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (caught around ``session.request``) is this watch's timeout.
+
+        A cancellation the watchdog caused is taken back, unless the task was also
+        cancelled by someone else, whose cancellation then goes on.
+        """
+        if not self.fired or not isinstance(exc, asyncio.CancelledError):
+            return False
+        uncancel: Callable[[], int] | None = getattr(self.task, "uncancel", None)
+        if uncancel is None:  # Python 3.10 keeps no cancellation count
+            return True
+        return uncancel() <= self.cancelling
+
+
+class ReadWatchdog:
+    """The read timeouts of one event loop's requests (used on that loop only)."""
+
+    __slots__ = ("_handle", "_period", "watches")
+
+    def __init__(self) -> None:
+        # No reference to the loop: the watchdog is looked up by it (weakly, for sessions
+        # the caller owns) and always runs on it.
+        self.watches: set[Watch] = set()
+        self._handle: asyncio.TimerHandle | None = None
+        self._period = 0.0
+
+    def watch(self, read: float) -> Watch:
+        """Start watching the current task's request, which is about to be sent."""
+        watch = Watch(self.watches, asyncio.current_task(), read)
+        self.watches.add(watch)
+        period = max(read / _CHECKS_PER_TIMEOUT, _MIN_PERIOD)
+        if self._handle is None:
+            self._schedule(period)
+        elif period < self._period:
+            # A shorter timeout than any being watched: check sooner.
+            self._handle.cancel()
+            self._schedule(period)
+        return watch
+
+    def _schedule(self, period: float) -> None:
+        self._period = period
+        self._handle = asyncio.get_running_loop().call_later(period, self._check)
+
+    def _check(self) -> None:
+        self._handle = None
+        if not self.watches:
+            return  # idle: the next watch starts the checks again
+        now = asyncio.get_running_loop().time()
+        shortest = None
+        for watch in list(self.watches):
+            if shortest is None or watch.read < shortest:
+                shortest = watch.read
+            if not watch.waiting or watch.fired:
+                continue
+            response = watch.response
+            progress = 0 if response is None else response.content.total_bytes
+            if progress != watch.seen:
+                watch.seen = progress
+                watch.since = now
+            elif now - watch.since >= watch.read:
+                self._fire(watch)
+        if shortest is not None:
+            self._schedule(max(shortest / _CHECKS_PER_TIMEOUT, _MIN_PERIOD))
+
+    @staticmethod
+    def _fire(watch: Watch) -> None:
+        watch.fired = True
+        response = watch.response
+        if response is None:
+            task = watch.task
+            if task is None or task.done():
+                return
+            cancelling: Callable[[], int] | None = getattr(task, "cancelling", None)
+            watch.cancelling = cancelling() if cancelling is not None else 0
+            task.cancel()
+            return
+        # The reader wakes whoever waits on it with the error; closing first would make
+        # aiohttp report a connection error instead.
+        response.content.set_exception(
+            aiohttp.ServerTimeoutError(f"no data from the server for {watch.read:g} s")
+        )
+        response.close()
