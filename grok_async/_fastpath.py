@@ -74,7 +74,13 @@ def _check(t: Any, index: int, hook_for: Callable[[Any], Hook], ns: dict[str, An
             ]
         if isinstance(item, type) and issubclass(item, WireModel):
             ns[f"h{index}"] = hook_for(item)
-            return [*lines, f"v = [h{index}(x, None) for x in v]"]
+            return [
+                *lines,
+                # Lists of models (choices) hold one item nearly always: no comprehension
+                # (a function call of its own before Python 3.12) for that.
+                f"if len(v) == 1: v = [h{index}(v[0], None)]",
+                f"else: v = [h{index}(x, None) for x in v]",
+            ]
     raise LookupError(t)
 
 
@@ -106,11 +112,24 @@ def make_fast_structure(
             check = _check(inner, index, hook_for, ns)
         except LookupError:
             return slow
-        body.append(f"v = o.get({field.name!r}, MISSING)")
         # Missing takes the default; so does a null where the type has no None (the
         # server omitting and nulling fields alike), as the cattrs path does (see
         # _serialization.nulls_as_missing). A required field missing or null: cattrs decides.
-        absent = "v is MISSING" if optional else "v is MISSING or v is None"
+        if optional and field.default is None:
+            # Missing and null both mean None: one test, no sentinel (most fields).
+            body.append(f"v = o.get({field.name!r})")
+            if check:
+                body.append("if v is not None:")
+                body.extend("    " + line for line in check)
+            body.append(f"a{index} = v")
+            names.append(f"a{index}")
+            continue
+        if optional:
+            body.append(f"v = o.get({field.name!r}, MISSING)")
+            absent = "v is MISSING"
+        else:
+            body.append(f"v = o.get({field.name!r})")
+            absent = "v is None"
         if field.default is attrs.NOTHING:
             body.append(f"if {absent}: return slow(o, cls)")
         elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]

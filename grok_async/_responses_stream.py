@@ -29,13 +29,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 from attrs import evolve
 
 from ._constants import DEFAULT_MAX_EVENT_SIZE
 from ._errors import GrokError
 from ._serialization import describe_structure_error
-from ._sse import ServerSentEvent
+from ._sse import RawEvent
 from ._streaming import AsyncStream, StreamManager, _error_event
 from ._transport import HTTPResponse
 from .types._base import WireModel
@@ -116,18 +115,15 @@ class ResponseStream(AsyncStream[ResponseStreamEvent]):
         # to the client closing it early.
         self._ended_by_server = False
 
-    def _decode_event(self, event: ServerSentEvent) -> ResponseStreamEvent:
-        data = event.data
-        try:
-            payload = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise self._bad_event(data, f"is not valid JSON ({exc})") from None
-        if _is_error(event.event, payload):
+    def _decode_event(self, event: RawEvent) -> ResponseStreamEvent:
+        kind, data = event[0] or "message", event[1]
+        payload = self._load(data)
+        if _is_error(kind, payload):
             body = payload if isinstance(payload, dict) else {"error": payload}
             raise self._fail(_error_event(body, data, self.request_id))
-        if isinstance(payload, dict) and "type" not in payload and event.event != "message":
+        if isinstance(payload, dict) and "type" not in payload and kind != "message":
             # Named events whose payload leaves the name out: the name is the type.
-            payload = {**payload, "type": event.event}
+            payload = {**payload, "type": kind}
         try:
             # The converter's hook for the base class dispatches on "type".
             decoded = self._structure(payload, ResponseStreamEvent)

@@ -40,7 +40,9 @@ Choices the standard leaves to the implementation, or that this API adds:
 Performance notes (a chat-completion stream is hundreds of thousands of tiny events):
 lines are found by one ``bytes.split(b"\\n")`` over the whole chunk (``bytes.splitlines()``,
 which knows exactly LF, CRLF and CR, when the chunk holds a CR), ``data: `` lines skip the
-general field parsing, each event's data is decoded by one ``bytes.decode`` call, and a line
+general field parsing, :meth:`SSEDecoder.feed_raw` hands each event out as a plain tuple
+with its data still bytes (orjson parses UTF-8 bytes directly: no decode, no object per
+event; :meth:`SSEDecoder.feed` makes :class:`ServerSentEvent` objects of them), and a line
 that spans many chunks is kept as a list of pieces, each searched once and joined once, so a
 huge event arriving in small reads costs linear, not quadratic, time.  Working on bytes and
 decoding whole lines is also what makes a UTF-8 character split between chunks harmless: LF
@@ -56,7 +58,11 @@ from attrs import define
 from grok_async._constants import DEFAULT_MAX_EVENT_SIZE
 from grok_async._errors import APIResponseValidationError
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+__all__ = ["RawEvent", "SSEDecoder", "ServerSentEvent"]
+
+#: An event as :meth:`SSEDecoder.feed_raw` gives it: ``(type, data, id, retry)``, the type
+#: ``""`` when no ``event`` field was given, the data undecoded UTF-8 (maybe invalid).
+RawEvent = tuple[str, bytes, "str | None", "int | None"]
 
 _BOM = b"\xef\xbb\xbf"
 _DATA_PREFIX = b"data: "
@@ -161,6 +167,13 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Consume the next piece of the stream; return the events it completed, in order."""
+        return [
+            ServerSentEvent(kind or "message", data.decode("utf-8", "replace"), event_id, retry)
+            for kind, data, event_id, retry in self.feed_raw(chunk)
+        ]
+
+    def feed_raw(self, chunk: bytes) -> list[RawEvent]:
+        """Like :meth:`feed`, but each event a :data:`RawEvent` tuple (the streams' path)."""
         if self._error is not None:
             self._fail(b"")
         if not chunk:
@@ -245,10 +258,10 @@ class SSEDecoder:
         self._pending_size = 0
         return head[len(_BOM) :] if head.startswith(_BOM) else head
 
-    def _process(self, lines: list[bytes]) -> list[ServerSentEvent]:
+    def _process(self, lines: list[bytes]) -> list[RawEvent]:
         # The hot loop.  State lives in locals for its duration; if it raises, nothing is
         # written back, which is fine because the decoder is poisoned then anyway.
-        events: list[ServerSentEvent] = []
+        events: list[RawEvent] = []
         data = self._data
         data_size = self._data_size
         data_limit = self._data_limit
@@ -264,10 +277,9 @@ class SSEDecoder:
                 # A blank line: dispatch.  The id is committed even when nothing is dispatched.
                 last_event_id = event_id
                 if data:
-                    text = b"\n".join(data).decode("utf-8", "replace")
-                    events.append(
-                        ServerSentEvent(event_type or "message", text, event_id, event_retry)
-                    )
+                    # One data line is the common case: no join needed.
+                    value = data[0] if len(data) == 1 else b"\n".join(data)
+                    events.append((event_type, value, event_id, event_retry))
                     data.clear()
                     data_size = 0
                 event_type = ""

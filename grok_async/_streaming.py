@@ -30,7 +30,7 @@ from ._errors import (
 )
 from ._observe import Call, StreamOutcome, Timings
 from ._serialization import converter, describe_structure_error
-from ._sse import ServerSentEvent, SSEDecoder
+from ._sse import RawEvent, SSEDecoder
 from ._transport import HTTPResponse
 from .types.chat import (
     ChatCompletion,
@@ -46,10 +46,10 @@ __all__ = ["AsyncStream", "ChatCompletionAccumulator", "ChatCompletionStreamMana
 
 T = TypeVar("T")
 
-_DONE = "[DONE]"
+_DONE = b"[DONE]"
 
 
-def _error_event(payload: dict[str, Any], data: str, request_id: str | None) -> APIStatusError:
+def _error_event(payload: dict[str, Any], data: bytes, request_id: str | None) -> APIStatusError:
     """The exception for a JSON ``{"error": ...}`` event sent in the middle of a stream.
 
     The event's own text is the body (re-encoding ``payload`` could fail: orjson parses
@@ -63,8 +63,7 @@ def _error_event(payload: dict[str, Any], data: str, request_id: str | None) -> 
             status = error["code"]
     if not isinstance(status, int) or not 400 <= status <= 599:
         status = 500  # the server failed after it had answered 200
-    raw = data.encode("utf-8", "replace")[:MAX_ERROR_BODY]
-    return status_error(status, "error event in stream", raw, {}, request_id)
+    return status_error(status, "error event in stream", data[:MAX_ERROR_BODY], {}, request_id)
 
 
 class AsyncStream(Generic[T]):
@@ -95,7 +94,7 @@ class AsyncStream(Generic[T]):
         self._structure: Callable[[Any, Any], T] = converter.get_structure_hook(cls)
         self._cls = cls
         self._decoder = SSEDecoder(max_event_size=max_event_size)
-        self._events: list[Any] = []
+        self._events: list[RawEvent] = []
         self._next = 0
         self._finished = False
         self._failure: GrokError | None = None
@@ -123,7 +122,7 @@ class AsyncStream(Generic[T]):
                 if self._next < len(self._events):
                     event = self._events[self._next]
                     self._next += 1
-                    data = event.data
+                    data = event[1]
                     if not data:
                         continue
                     if data == _DONE:
@@ -177,18 +176,37 @@ class AsyncStream(Generic[T]):
                 )
             )
         try:
-            self._events = self._decoder.feed(piece)
+            self._events = self._decoder.feed_raw(piece)
         except GrokError as exc:
             raise self._fail(exc) from None
         self._next = 0
 
-    def _bad_event(self, data: str, why: str) -> GrokError:
+    def _bad_event(self, data: bytes | str, why: str) -> GrokError:
         """Fail the stream for an event that cannot be decoded (its text is kept)."""
+        text = data if isinstance(data, str) else data.decode("utf-8", "replace")
         return self._fail(
             APIResponseValidationError(
-                f"A stream event {why}.", body=data[:2048], request_id=self.request_id
+                f"A stream event {why}.", body=text[:2048], request_id=self.request_id
             )
         )
+
+    def _load(self, data: bytes) -> Any:
+        """An event's JSON; the stream fails with the event's text if it is not JSON."""
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            error = exc
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            # orjson refuses invalid UTF-8 outright; the SSE standard decodes it leniently
+            # (U+FFFD for each bad byte), so the event gets that chance too.
+            text = data.decode("utf-8", "replace")
+            try:
+                return orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                error = exc
+        raise self._bad_event(text, f"is not valid JSON ({error})") from None
 
     def _fail(self, error: GrokError) -> GrokError:
         """Close the stream for good, remembering why (later reads raise it again)."""
@@ -236,16 +254,11 @@ class AsyncStream(Generic[T]):
         except Exception:  # nothing usable arrived
             return None
 
-    def _decode_event(self, event: ServerSentEvent) -> T:
-        """The item of one non-empty event (a subclass may read ``event.event`` too)."""
-        return self._decode(event.data)
-
-    def _decode(self, data: str) -> T:
-        try:
-            payload = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise self._bad_event(data, f"is not valid JSON ({exc})") from None
-        if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
+    def _decode_event(self, event: RawEvent) -> T:
+        """The item of one non-empty event (a subclass may read its type, ``event[0]``)."""
+        data = event[1]
+        payload = self._load(data)
+        if payload.__class__ is dict and "error" in payload and "choices" not in payload:
             raise self._fail(_error_event(payload, data, self.request_id))
         try:
             chunk = self._structure(payload, self._cls)

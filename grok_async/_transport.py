@@ -140,7 +140,7 @@ class HTTPResponse:
         watch = self._watch
         if watch is not None:
             self._watch = None
-            watch.stop()
+            watch.owner.discard(watch)  # watch.stop(), inline: this runs per request
         gate = self._gate
         if gate is not None:
             self._gate = None
@@ -152,8 +152,10 @@ class HTTPResponse:
     async def read(self, limit: int) -> bytes:
         """The whole body, refusing more than ``limit`` bytes; always releases the connection."""
         response = self._response
-        if self._watch is not None:
-            self._watch.wait()
+        watch = self._watch
+        if watch is not None:
+            watch.waiting = True  # watch.wait(), inline: this runs per request
+            watch.seen = -1
         try:
             length = response.content_length
             if length is not None and length <= limit:
@@ -386,7 +388,9 @@ class Transport:
         client_timeout, read = timeout
         if self._user_session is None:
             pool = self._last
-            if pool is None or pool.loop is not asyncio.get_running_loop() or pool.session.closed:
+            # Not checking pool.session.closed here: the pool of a session closed by us
+            # is forgotten (self._last cleared) before the session closes.
+            if pool is None or pool.loop is not asyncio.get_running_loop():
                 pool = self._pool()
             session = pool.session
             gate: PoolGate | None = pool.gate

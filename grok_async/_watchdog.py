@@ -41,33 +41,24 @@ _MIN_PERIOD = 0.005
 class Watch:
     """One request's read timeout: who to stop, and what progress was seen when."""
 
-    __slots__ = (
-        "cancelling",
-        "fired",
-        "owner",
-        "read",
-        "response",
-        "seen",
-        "since",
-        "task",
-        "waiting",
-    )
+    # Defaults on the class rather than __slots__: a watch is made per request, and three
+    # assignments cost less than nine.
+    #: The response once its headers are here; its body's byte count is the progress.
+    response: aiohttp.ClientResponse | None = None
+    #: True while the request waits for the server (the only time silence counts).
+    waiting = True
+    #: The progress seen at ``since`` (-1: not looked at since waiting began).
+    seen = -1
+    since = 0.0
+    #: Set when the watchdog stopped the request.
+    fired = False
+    #: The task's cancellation count before the watchdog cancelled it.
+    cancelling = 0
 
     def __init__(self, owner: set[Watch], task: asyncio.Task[Any] | None, read: float) -> None:
         self.owner = owner
         self.task = task
         self.read = read
-        #: The response once its headers are here; its body's byte count is the progress.
-        self.response: aiohttp.ClientResponse | None = None
-        #: True while the request waits for the server (the only time silence counts).
-        self.waiting = True
-        #: The progress seen at ``since`` (-1: not looked at since waiting began).
-        self.seen = -1
-        self.since = 0.0
-        #: Set when the watchdog stopped the request.
-        self.fired = False
-        #: The task's cancellation count before the watchdog cancelled it.
-        self.cancelling = 0
 
     def stop(self) -> None:
         """The request is over (its connection given back): stop watching it."""
@@ -95,30 +86,31 @@ class Watch:
 class ReadWatchdog:
     """The read timeouts of one event loop's requests (used on that loop only)."""
 
-    __slots__ = ("_handle", "_period", "watches")
+    __slots__ = ("_handle", "_shortest", "watches")
 
     def __init__(self) -> None:
         # No reference to the loop: the watchdog is looked up by it (weakly, for sessions
         # the caller owns) and always runs on it.
         self.watches: set[Watch] = set()
         self._handle: asyncio.TimerHandle | None = None
-        self._period = 0.0
+        # The read timeout the checks are paced for (the shortest watched when scheduled).
+        self._shortest = 0.0
 
     def watch(self, read: float) -> Watch:
         """Start watching the current task's request, which is about to be sent."""
         watch = Watch(self.watches, asyncio.current_task(), read)
         self.watches.add(watch)
-        period = max(read / _CHECKS_PER_TIMEOUT, _MIN_PERIOD)
         if self._handle is None:
-            self._schedule(period)
-        elif period < self._period:
+            self._schedule(read)
+        elif read < self._shortest:
             # A shorter timeout than any being watched: check sooner.
             self._handle.cancel()
-            self._schedule(period)
+            self._schedule(read)
         return watch
 
-    def _schedule(self, period: float) -> None:
-        self._period = period
+    def _schedule(self, read: float) -> None:
+        self._shortest = read
+        period = max(read / _CHECKS_PER_TIMEOUT, _MIN_PERIOD)
         self._handle = asyncio.get_running_loop().call_later(period, self._check)
 
     def _check(self) -> None:
@@ -140,7 +132,7 @@ class ReadWatchdog:
             elif now - watch.since >= watch.read:
                 self._fire(watch)
         if shortest is not None:
-            self._schedule(max(shortest / _CHECKS_PER_TIMEOUT, _MIN_PERIOD))
+            self._schedule(shortest)
 
     @staticmethod
     def _fire(watch: Watch) -> None:

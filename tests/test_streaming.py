@@ -1042,6 +1042,32 @@ async def test_undecodable_event_is_a_validation_error(
     assert info.value.request_id == REQUEST_ID
 
 
+async def test_invalid_utf8_in_an_event_becomes_replacement_characters(
+    server: LocalServer,
+) -> None:
+    """Event data is decoded leniently, as the SSE standard says: a bad byte is U+FFFD.
+
+    (orjson refuses invalid UTF-8 in bytes, so the stream retries such an event as text.)
+    """
+    good = sse(*content_chunks("a")[:1], done=False)
+    bad = b'data: {"choices": [{"index": 0, "delta": {"content": "x\xffy"}}]}\n\n'
+    server.handler = streaming(good + bad + sse(*content_chunks("b")))
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
+        stream = await open_stream(client)
+        received = await collect(stream, [])
+    assert contents(received)[:3] == ["a", "x\ufffdy", "b"]
+
+
+async def test_invalid_utf8_that_is_not_json_keeps_its_text(server: LocalServer) -> None:
+    """An undecodable event that is not JSON either: the error body has its lenient text."""
+    server.handler = streaming(b"data: {\xff\n\n" + sse())
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
+        stream = await open_stream(client)
+        with pytest.raises(APIResponseValidationError, match="not valid JSON") as info:
+            await collect(stream, [])
+    assert info.value.body == "{\ufffd"
+
+
 async def test_unknown_fields_are_kept_on_raw(server: LocalServer) -> None:
     """Fields the library does not model never raise and stay reachable through .raw."""
     event = chunk({"content": "hi", "x_delta_new": 1}, x_choice_new={"k": "v"})
