@@ -86,6 +86,61 @@ async def worker(
     )
 
 
+def bookkeeping(number: int = 200_000) -> float:
+    """Microseconds per call of what a call does for observability when nothing observes it.
+
+    The A/B run above compares whole libraries, so it also counts every other change made
+    since ``BASELINE``. This times the observability statements of a non-streamed call's
+    success path alone, written out as they run in ``_client.request``, ``_client._send``,
+    ``_transport.send``, ``HTTPResponse`` and ``chat._decode_completion`` (keep them in step):
+    the call's clock readings, its ``Timings``, the request id, the pool gate's counting
+    (which is what makes ``pool_wait`` and ``pool_stats()`` exact) and the two "observed?"
+    tests. Best of 5.
+    """
+    import timeit
+    from time import perf_counter
+
+    from grok_async._observe import Timings
+    from grok_async._pool import PoolGate
+
+    class Reply:  # stands in for HTTPResponse and ChatCompletion: plain attribute writes
+        __slots__ = ("call", "request_id", "started", "time_to_headers", "timings")
+
+    headers = {"x-request-id": "0174cc72"}
+    gate = PoolGate(64)
+    observer = None
+
+    def one_call() -> None:
+        started = perf_counter()  # request()
+        timings = Timings(attempts=0)
+        call = None if observer is None else observer
+        timings.attempts += 1  # _send()
+        if gate.in_use < gate.limit and not gate._waiters:  # transport.send(): the gate
+            gate.in_use += 1
+        sent = perf_counter()
+        reply = Reply()  # HTTPResponse.__init__
+        reply.request_id = headers.get("x-request-id")
+        reply.time_to_headers = perf_counter() - sent
+        reply.timings = None
+        reply.started = 0.0
+        reply.call = None
+        if gate._waiters:  # HTTPResponse._release()
+            gate.leave()
+        else:
+            gate.in_use -= 1
+        timings.time_to_headers = reply.time_to_headers  # request()
+        reply.timings = timings
+        result = Reply()  # _decode_completion()
+        result.request_id = reply.request_id or "id"
+        result.timings = reply.timings
+        timings.total = perf_counter() - started  # request()
+        if call is not None:
+            raise AssertionError
+
+    best = min(timeit.repeat(one_call, number=number, repeat=5))
+    return best / number
+
+
 def export_baseline(revision: str, into: Path) -> Path:
     """``grok_async/`` as of ``revision``, extracted under ``into``."""
     archive = subprocess.run(
@@ -200,6 +255,12 @@ def main() -> None:
     print(
         f"\nno hooks: {ratios['rps_no-hooks']:.3f}x the requests/s and "
         f"{ratios['cpu_no-hooks']:.3f}x the client CPU per request of {args.baseline}"
+    )
+    cost = bookkeeping(20_000 if args.quick else 200_000)
+    cpu = common.median_of(runs["no-hooks"], "cpu_per_request")
+    print(
+        f"observability bookkeeping of a call with no hooks, timed alone: {cost * 1e6:.2f} µs, "
+        f"{cost / cpu:.1%} of the {cpu * 1e6:.0f} µs of client CPU per request"
     )
 
 

@@ -3,9 +3,9 @@
 ``Timeout.read`` is the longest silence the client waits through: from sending a request to
 its response headers, and between two reads of the body. aiohttp's own ``sock_read`` does
 this with a timer per request that is cancelled and re-created on every piece of data that
-arrives. That churn of the loop's timer heap cost about 15 µs of CPU per non-streamed
-request, a tenth of a whole call at concurrency 64 (``benchmarks/README.md``), and a timer
-per chunk read of a stream.
+arrives: two timers per non-streamed call, and one per read of a stream. Measured against
+that (same code otherwise, c=64 and streaming at c=16), this saves 1-3 % of the client's
+CPU: small, but on every request and every chunk.
 
 Here a request registers a :class:`Watch` (a set insertion; removed when its connection is
 given back), and one :class:`ReadWatchdog` per loop looks at every watch each ``read / 8``
