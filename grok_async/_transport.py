@@ -159,7 +159,9 @@ class HTTPResponse:
         try:
             length = response.content_length
             if length is not None and length <= limit:
-                return await response.read()
+                # The body itself, not ClientResponse.read(): that adds trace hooks and a
+                # wait for the request writer, which release() below takes care of.
+                return await response.content.read()
             return await self._read_limited(limit)
         except _CONNECTION_ERRORS as exc:
             error = _connection_error(exc)

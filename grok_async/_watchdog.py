@@ -23,12 +23,10 @@ after them, the body's reader gets a timeout error and the connection is closed.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import Any
 
 import aiohttp
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 __all__ = ["ReadWatchdog", "Watch"]
 
@@ -52,13 +50,17 @@ class Watch:
     since = 0.0
     #: Set when the watchdog stopped the request.
     fired = False
-    #: The task's cancellation count before the watchdog cancelled it.
-    cancelling = 0
 
     def __init__(self, owner: set[Watch], task: asyncio.Task[Any] | None, read: float) -> None:
         self.owner = owner
         self.task = task
         self.read = read
+        # The task's cancellations requested before the request was sent (as
+        # asyncio.timeout records on entry): one requested later is someone else's even
+        # when it lands together with the watchdog's, and must not be taken back.
+        self.cancelling = 0
+        if sys.version_info >= (3, 11) and task is not None:  # 3.10 keeps no count
+            self.cancelling = task.cancelling()
 
     def stop(self) -> None:
         """The request is over (its connection given back): stop watching it."""
@@ -77,10 +79,9 @@ class Watch:
         """
         if not self.fired or not isinstance(exc, asyncio.CancelledError):
             return False
-        uncancel: Callable[[], int] | None = getattr(self.task, "uncancel", None)
-        if uncancel is None:  # Python 3.10 keeps no cancellation count
-            return True
-        return uncancel() <= self.cancelling
+        if sys.version_info >= (3, 11) and self.task is not None:
+            return self.task.uncancel() <= self.cancelling
+        return True  # Python 3.10 keeps no count of cancellations
 
 
 class ReadWatchdog:
@@ -103,9 +104,15 @@ class ReadWatchdog:
         if self._handle is None:
             self._schedule(read)
         elif read < self._shortest:
-            # A shorter timeout than any being watched: check sooner.
-            self._handle.cancel()
-            self._schedule(read)
+            # A shorter timeout than any being watched: check sooner, never later than
+            # the check already due (that would make the other watches fire late).
+            self._shortest = read
+            handle = self._handle
+            loop = asyncio.get_running_loop()
+            due = loop.time() + max(read / _CHECKS_PER_TIMEOUT, _MIN_PERIOD)
+            if due < handle.when():
+                handle.cancel()
+                self._handle = loop.call_at(due, self._check)
         return watch
 
     def _schedule(self, read: float) -> None:
@@ -142,8 +149,6 @@ class ReadWatchdog:
             task = watch.task
             if task is None or task.done():
                 return
-            cancelling: Callable[[], int] | None = getattr(task, "cancelling", None)
-            watch.cancelling = cancelling() if cancelling is not None else 0
             task.cancel()
             return
         # The reader wakes whoever waits on it with the error; closing first would make
