@@ -1,7 +1,8 @@
 """The read timeout: one periodic check per event loop instead of timers per request.
 
 ``Timeout.read`` is the longest silence the client waits through: from sending a request to
-its response headers, and between two reads of the body. aiohttp's own ``sock_read`` does
+its response headers (opening a new connection, when one is needed, is part of that wait),
+and between two reads of the body. aiohttp's own ``sock_read`` does
 this with a timer per request that is cancelled and re-created on every piece of data that
 arrives: two timers per non-streamed call, and one per read of a stream. Measured against
 that (same code otherwise, c=64 and streaming at c=16), this saves 1-3 % of the client's
