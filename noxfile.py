@@ -45,6 +45,7 @@ def bench(session: nox.Session) -> None:
         session.run("python", "benchmarks/bench_million.py", "--n", "20000")
         session.run("python", "benchmarks/bench_observability.py", "--quick")
         session.run("python", "benchmarks/count_calls.py", "--n", "1000")
+        session.run("python", "benchmarks/bench_overhead.py")
 
 
 @nox.session
