@@ -6,7 +6,6 @@ failure, ``_retry.retry_after_failure`` for the remaining attempts.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import ipaddress
 import logging
@@ -753,27 +752,21 @@ class AsyncGrok:
         if limiter is None:
             return once
 
-        def paced(*args: Any) -> Awaitable[HTTPResponse]:
-            return self._paced(limiter, once(*args))
+        async def paced(*args: Any) -> HTTPResponse:
+            # One attempt inside the fan-out's adaptive limiter (slot, pause, AIMD); a free
+            # slot is taken without a coroutine of its own.
+            started = limiter.try_acquire()
+            if started is None:
+                started = await limiter.acquire()
+            try:
+                result = await once(*args)
+            except BaseException as exc:
+                limiter.release(started, exc)
+                raise
+            limiter.release(started)
+            return result
 
         return paced
-
-    @staticmethod
-    async def _paced(limiter: AdaptiveLimiter, attempt: Awaitable[T]) -> T:
-        """Run one attempt inside a fan-out's adaptive limiter (slot, pause, AIMD)."""
-        try:
-            started = await limiter.acquire()
-        except BaseException:
-            if asyncio.iscoroutine(attempt):
-                attempt.close()  # never started: do not leave it un-awaited
-            raise
-        try:
-            result = await attempt
-        except BaseException as exc:
-            limiter.release(started, exc)
-            raise
-        limiter.release(started)
-        return result
 
     async def _read_once(
         self,

@@ -177,20 +177,38 @@ class _Source(Generic[R]):
             self._async = None
             self._sync = iter(requests)
 
+    @property
+    def count(self) -> int:
+        """How many requests were handed out so far."""
+        return self._index
+
+    @property
+    def is_sync(self) -> bool:
+        """Whether :meth:`take` serves (a plain iterable: no coroutine per request)."""
+        return self._sync is not None
+
+    def take(self) -> tuple[int, Any] | None:
+        """The next pair of a plain iterable, or None at its end."""
+        assert self._sync is not None
+        try:
+            item = next(self._sync)
+        except StopIteration:
+            return None
+        index = self._index
+        self._index += 1
+        return index, item
+
     async def next(self) -> tuple[int, Any] | None:
+        """The next pair, or None at the end."""
         if self._sync is not None:
+            return self.take()
+        assert self._async is not None
+        # An async generator cannot be advanced by two workers at once.
+        async with self._lock:
             try:
-                item = next(self._sync)
-            except StopIteration:
+                item = await self._async.__anext__()
+            except StopAsyncIteration:
                 return None
-        else:
-            assert self._async is not None
-            # An async generator cannot be advanced by two workers at once.
-            async with self._lock:
-                try:
-                    item = await self._async.__anext__()
-                except StopAsyncIteration:
-                    return None
         index = self._index
         self._index += 1
         return index, item
@@ -208,18 +226,26 @@ async def _work(
     call: Callable[[Mapping[str, Any]], Awaitable[R]],
     limiter: AdaptiveLimiter,
     stats: FanOutStats,
-    deliver: Callable[[int, R | Exception], Awaitable[None]],
+    deliver: Callable[[int, R | Exception], Awaitable[None] | None],
 ) -> None:
-    """One worker: take a request, run it to its end, deliver the result; until none left."""
+    """One worker: take a request, run it to its end, deliver the result; until none left.
+
+    ``deliver`` returns an awaitable only when it must wait (a full queue): the common
+    case costs no coroutine, as a plain iterable's next request does not.
+    """
+    sync = source.is_sync
+    # The limiter counts each request's attempts here; the worker's requests run in its
+    # own task, one after the other, so one counter per worker, reset per request, will do.
+    attempts = [0]
+    attempt_counter.set(attempts)
     while True:
-        item = await source.next()
+        item = source.take() if sync else await source.next()
         if item is None:
             return
         index, request = item
         stats.in_flight += 1
         started = time.monotonic()
-        attempts = [0]
-        attempt_counter.set(attempts)
+        attempts[0] = 0
         result: R | Exception
         try:
             if request.__class__ is not dict and not isinstance(request, Mapping):
@@ -232,10 +258,13 @@ async def _work(
             result = exc
         finally:
             stats.in_flight -= 1
-        stats.retries += max(0, attempts[0] - 1)
+        if attempts[0] > 1:
+            stats.retries += attempts[0] - 1
         stats.rate_limited = limiter.rate_limited
         stats.record(time.monotonic() - started, result)
-        await deliver(index, result)
+        waiting = deliver(index, result)
+        if waiting is not None:
+            await waiting
 
 
 async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
@@ -264,14 +293,15 @@ async def run_many(
     results: list[Any] = []
     failure: list[Exception] = []
 
-    async def store(index: int, result: R | Exception) -> None:
+    def store(index: int, result: R | Exception) -> None:
         if on_result is not None:
             on_result(index, result)
         if isinstance(result, Exception) and not return_exceptions:
             failure.append(result)
             raise _Abort
         if index >= len(results):
-            results.extend([None] * (index + 1 - len(results)))
+            # Grown by doubling (trimmed at the end): not a new list per result.
+            results.extend([None] * max(index + 1 - len(results), len(results), 64))
         results[index] = result
 
     workers = [
@@ -286,6 +316,7 @@ async def run_many(
     finally:
         stats.finished = time.monotonic()
         await _cancel_all(workers)
+    del results[source.count :]
     return results
 
 
@@ -305,8 +336,11 @@ async def iter_many(
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=concurrency)
 
     async def feed() -> None:
-        async def deliver(index: int, result: R | Exception) -> None:
-            await queue.put((index, result))
+        def deliver(index: int, result: R | Exception) -> Awaitable[None] | None:
+            if queue.full():
+                return queue.put((index, result))  # wait for the consumer
+            queue.put_nowait((index, result))
+            return None
 
         try:
             await _work(source, call, limiter, stats, deliver)

@@ -61,6 +61,25 @@ class AdaptiveLimiter:
         #: a shared rate limiter can hold back other processes too (see ``rate_limit=``).
         self.on_pause: Callable[[float], object] | None = None
 
+    def try_acquire(self) -> float | None:
+        """A slot at once, when one is free and nothing holds attempts back (no queue, no
+        pause, no spacing): the attempt's start time. Else ``None``: :meth:`acquire` it.
+
+        The common case of a fan-out that is not being rate-limited, without a coroutine.
+        """
+        if self._waiters or self.in_flight >= self.limit or self._interval > 0.0:
+            return None
+        now = time.monotonic()
+        if self._pause_until > now:
+            return None
+        self._last_start = now
+        self.in_flight += 1
+        self.attempts += 1
+        counter = attempt_counter.get()
+        if counter is not None:
+            counter[0] += 1
+        return now
+
     async def acquire(self) -> float:
         """Wait for a slot (and any shared pause); returns the attempt's start time.
 

@@ -23,7 +23,7 @@ from grok_async import (
     InternalServerError,
     RateLimitError,
 )
-from grok_async._ratecontrol import AdaptiveLimiter
+from grok_async._ratecontrol import AdaptiveLimiter, attempt_counter
 
 from .conftest import FAKE_KEY, LocalServer, client_tasks, completion_body
 
@@ -336,6 +336,43 @@ async def test_stopping_early_with_a_full_result_queue_does_not_hang(server: Loc
         before = client_tasks()
         await asyncio.wait_for(consume_one_then_stop(), timeout=5)
         assert client_tasks() == before
+
+
+async def test_try_acquire_takes_a_free_slot_only_when_nothing_holds_back() -> None:
+    """The coroutine-free fast path takes a slot only when acquire() would not wait: a free
+    slot, nobody queued, no pause, no spacing. It counts the attempt like acquire()."""
+    limiter = AdaptiveLimiter(2)
+    counter = [0]
+    token = attempt_counter.set(counter)
+    try:
+        first = limiter.try_acquire()
+        assert first is not None
+        assert (limiter.in_flight, limiter.attempts, counter[0]) == (1, 1, 1)
+        second = limiter.try_acquire()
+        assert second is not None
+        assert limiter.try_acquire() is None  # full
+        assert limiter.in_flight == 2
+        limiter.release(second)
+        # A queued waiter goes first: the fast path must not overtake it.
+        waiter = asyncio.ensure_future(limiter.acquire())
+        limiter.in_flight += 1  # hold the freed slot so the waiter stays queued
+        await asyncio.sleep(0)
+        assert limiter._waiters
+        limiter.in_flight -= 1
+        assert limiter.try_acquire() is None
+        limiter.release(first)  # wakes the waiter
+        limiter.release(await waiter)
+        # A server pause, then spacing, also send it to the slow path.
+        limiter.release(
+            limiter.try_acquire() or 0.0,
+            RateLimitError("slow", status_code=429, headers={"retry-after-ms": "30"}),
+        )
+        assert limiter.try_acquire() is None  # paused
+        await asyncio.sleep(0.04)
+        assert limiter._interval > 0.0
+        assert limiter.try_acquire() is None  # spaced
+    finally:
+        attempt_counter.reset(token)
 
 
 async def test_rate_limit_spaces_attempt_starts_then_recovers() -> None:
