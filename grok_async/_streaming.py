@@ -257,7 +257,10 @@ class AsyncStream(Generic[T]):
     def _decode_event(self, event: RawEvent) -> T:
         """The item of one non-empty event (a subclass may read its type, ``event[0]``)."""
         data = event[1]
-        payload = self._load(data)
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            payload = self._load(data)  # the lenient retry, or the stream fails
         if payload.__class__ is dict and "error" in payload and "choices" not in payload:
             raise self._fail(_error_event(payload, data, self.request_id))
         try:
