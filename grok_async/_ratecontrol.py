@@ -32,8 +32,9 @@ _MIN_INTERVAL = 0.001
 # Spacing is capped at one start per second; longer waits are the shared pause's job.
 _MAX_INTERVAL = 1.0
 
-#: Set by a fan-out worker around one request: the limiter counts that request's attempts
-#: in it (a context variable follows the request's task through every retry).
+#: Set by a fan-out worker (once: it resets the count before each of its requests, which
+#: run one after the other in its task): the limiter counts the current request's attempts
+#: in it (a context variable follows the task through every retry).
 attempt_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "grok_async_attempts", default=None
 )

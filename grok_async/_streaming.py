@@ -63,6 +63,11 @@ def _error_event(payload: dict[str, Any], data: bytes, request_id: str | None) -
             status = error["code"]
     if not isinstance(status, int) or not 400 <= status <= 599:
         status = 500  # the server failed after it had answered 200
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        # The event was parsed from its lenient text (U+FFFD for bad bytes): so is the body.
+        data = data.decode("utf-8", "replace").encode()
     return status_error(status, "error event in stream", data[:MAX_ERROR_BODY], {}, request_id)
 
 

@@ -14,11 +14,12 @@ class Timeout:
     """Limits of one request, in seconds (``None`` = no limit).
 
     * ``connect``: establishing the TCP/TLS connection.
-    * ``read``: the longest silence: from sending the request to its response headers, and
-      between two reads of the body. A stalled stream fails after ``read`` seconds however
-      long the stream runs; the default is long because reasoning models can think for
-      minutes before a non-streamed reply. Checked every ``read / 8`` seconds, so it fires
-      up to that much late, never early.
+    * ``read``: the longest silence: from sending the request to its response headers
+      (connecting and sending the body included), and between two reads of the body. A
+      stalled stream fails after ``read`` seconds however long the stream runs; the
+      default is long because reasoning models can think for minutes before a
+      non-streamed reply. Checked every ``read / 8`` seconds: it fires up to ``read / 4``
+      late, never early.
     * ``total``: the whole request, body included (per attempt).
 
     A plain float given where a timeout is expected means ``total`` for non-streamed calls

@@ -23,7 +23,6 @@ import platform
 import time
 import urllib.parse
 import urllib.request
-import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -61,16 +60,29 @@ def client_timeout(connect: float | None, read: float | None, total: float | Non
     """The limits of a call, from our three numbers.
 
     ``connect`` bounds the socket connect only (``sock_connect``): waiting for a free pooled
-    connection is normal under fan-out and is bounded by ``total`` instead. A ``read`` of
-    ``None`` or ``0`` means no read timeout.
+    connection is normal under fan-out and is bounded by ``total`` instead (in a session
+    the caller gave, aiohttp's own queue: also by nothing else). A ``read`` of ``None`` or
+    ``0`` means no read timeout.
     """
     return aiohttp.ClientTimeout(total=total, sock_connect=connect), read or None
+
+
+def _with_sock_read(timeout: aiohttp.ClientTimeout, read: float) -> aiohttp.ClientTimeout:
+    """``timeout`` with aiohttp's own read timeout (for sessions the caller owns)."""
+    return aiohttp.ClientTimeout(
+        total=timeout.total,
+        connect=timeout.connect,
+        sock_connect=timeout.sock_connect,
+        sock_read=read,
+        ceil_threshold=timeout.ceil_threshold,
+    )
 
 
 def _connection_error(exc: BaseException) -> APIConnectionError:
     """Translate an aiohttp / OS / timeout exception into ours."""
     # aiohttp raises its own ServerTimeoutError (a TimeoutError) for sock_read/sock_connect
-    # and a bare asyncio.TimeoutError when ClientTimeout.total runs out.
+    # (and the read-timeout watchdog sets one on a stalled body), and a bare
+    # asyncio.TimeoutError when ClientTimeout.total runs out.
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         detail = str(exc)
         return APITimeoutError(f"Request timed out{': ' + detail if detail else ''}.")
@@ -159,8 +171,12 @@ class HTTPResponse:
         try:
             length = response.content_length
             if length is not None and length <= limit:
-                # The body itself, not ClientResponse.read(): that adds trace hooks and a
-                # wait for the request writer, which release() below takes care of.
+                if self._gate is None:
+                    # The caller's session (the gate is ours): its trace hooks see the body.
+                    return await response.read()
+                # The body itself, not ClientResponse.read(): that adds trace hooks (our
+                # session has none) and a wait for the request writer, which release()
+                # below takes care of.
                 return await response.content.read()
             return await self._read_limited(limit)
         except _CONNECTION_ERRORS as exc:
@@ -288,10 +304,6 @@ class Transport:
         self._proxies: dict[str, str | None] = {}
         self._last: _LoopPool | None = None
         self._had_pool = False
-        # Read-timeout watchdogs per loop when the session is the caller's (else the pool's).
-        self._watchdogs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReadWatchdog] = (
-            weakref.WeakKeyDictionary()
-        )
 
     def session(self) -> aiohttp.ClientSession:
         """The pooled session for the running loop, created on first use."""
@@ -396,7 +408,6 @@ class Transport:
                 pool = self._pool()
             session = pool.session
             gate: PoolGate | None = pool.gate
-            watchdog = pool.watchdog
             proxy = self._proxy_for(url)
             place = pool.gate
             # A free place with nobody queued ahead is taken inline (once per request);
@@ -409,13 +420,20 @@ class Transport:
                     # Closed while this request queued: hand the place on, never send.
                     place.leave()
                     raise _closed_error()
+            # The read timeout's watch starts after our gate: from here on the request
+            # goes out at once (its silence includes connecting and sending the body).
+            watch = None if read is None else pool.watchdog.watch(read)
         else:
             # Your own session's pool may serve others too: its waits are not ours to count.
             session = self.session()
             gate = None
-            watchdog = self._user_watchdog()
             proxy = None
-        watch = None if read is None else watchdog.watch(read)
+            # Its requests may queue inside aiohttp for a connection, where no watch can
+            # tell waiting from silence: aiohttp's own sock_read, which starts once the
+            # request is written, bounds the silence instead.
+            watch = None
+            if read is not None:
+                client_timeout = _with_sock_read(client_timeout, read)
         sent = time.perf_counter()
         try:
             response = await session.request(
@@ -447,14 +465,6 @@ class Transport:
         else:
             return HTTPResponse(response, gate, time.perf_counter() - sent, watch)
         raise error
-
-    def _user_watchdog(self) -> ReadWatchdog:
-        """The read-timeout watchdog of the running loop, for a session the caller owns."""
-        loop = asyncio.get_running_loop()
-        watchdog = self._watchdogs.get(loop)
-        if watchdog is None:
-            watchdog = self._watchdogs[loop] = ReadWatchdog()
-        return watchdog
 
     @staticmethod
     async def _wait_for_place(

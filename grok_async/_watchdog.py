@@ -1,20 +1,25 @@
-"""The read timeout: one periodic check per event loop instead of timers per request.
+"""The read timeout: one periodic check per pool and event loop instead of timers per request.
 
 ``Timeout.read`` is the longest silence the client waits through: from sending a request to
-its response headers (opening a new connection, when one is needed, is part of that wait),
-and between two reads of the body. aiohttp's own ``sock_read`` does
-this with a timer per request that is cancelled and re-created on every piece of data that
+its response headers (opening a new connection and sending the body, when needed, are part
+of that wait), and between two reads of the body. aiohttp's own ``sock_read`` does this
+with a timer per request that is cancelled and re-created on every piece of data that
 arrives: two timers per non-streamed call, and one per read of a stream. Measured against
 that (same code otherwise, c=64 and streaming at c=16), this saves 1-3 % of the client's
 CPU: small, but on every request and every chunk.
 
 Here a request registers a :class:`Watch` (a set insertion; removed when its connection is
-given back), and one :class:`ReadWatchdog` per loop looks at every watch each ``read / 8``
-seconds, only while there are watches. A watch counts silence only while its request is
-actually waiting for the server (inside ``session.request``, ``read()`` or a stream's
-``read_chunk``), and any growth of the body's byte count is progress, so a slow consumer
-of a stream that the server already sent is never timed out. The check never fires early;
-it fires at most one period (an eighth of ``read``) late.
+given back), and one :class:`ReadWatchdog` per connection pool (a client and its copies)
+and event loop looks at every watch each ``read / 8`` seconds, only while there are
+watches. (A session the caller gave keeps aiohttp's ``sock_read``: its requests may queue
+inside aiohttp for a connection, where a watch could not tell waiting from silence.)
+A watch counts silence only while its request is actually waiting for the server (inside
+``session.request``, ``read()`` or a stream's ``read_chunk``), and any growth of the
+body's byte count is progress, so a slow consumer of a stream that the server already
+sent is never timed out. The check never fires early:
+silence is counted from the first check that sees the request waiting (up to one period
+after it began), and the check that finds it over may come up to one more period late
+when a shorter timeout has moved the checks; so at most ``read / 4`` late.
 
 What a timeout does: before the headers, the waiting task is cancelled and the
 cancellation turned back into :class:`APITimeoutError` (as ``asyncio.timeout`` does);

@@ -1058,6 +1058,21 @@ async def test_invalid_utf8_in_an_event_becomes_replacement_characters(
     assert contents(received)[:3] == ["a", "x\ufffdy", "b"]
 
 
+async def test_error_event_with_invalid_utf8_keeps_its_parsed_body(server: LocalServer) -> None:
+    """An ``{"error": ...}`` event with a bad byte is read from its lenient text: the error
+    still has the JSON body, its code and its message (U+FFFD for the byte)."""
+    event = b'data: {"error": {"message": "caf\xe9 overloaded", "code": "overloaded"}, '
+    server.handler = streaming(event + b'"status": 503}\n\n')
+    async with AsyncGrok(FAKE_KEY, base_url=server.base_url, max_retries=0) as client:
+        stream = await open_stream(client)
+        with pytest.raises(APIStatusError) as info:
+            await collect(stream, [])
+    assert info.value.status_code == 503
+    assert isinstance(info.value.body, dict)
+    assert info.value.code == "overloaded"
+    assert "caf\ufffd overloaded" in str(info.value)
+
+
 async def test_invalid_utf8_that_is_not_json_keeps_its_text(server: LocalServer) -> None:
     """An undecodable event that is not JSON either: the error body has its lenient text."""
     server.handler = streaming(b"data: {\xff\n\n" + sse())

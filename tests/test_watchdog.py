@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 from aiohttp import web
@@ -579,3 +580,39 @@ async def test_concurrent_calls_keep_their_own_read_timeouts(server: LocalServer
             assert pool_in_use(client) == 0
     finally:
         release.set()
+
+
+async def test_a_callers_session_queueing_for_a_connection_is_not_silence(
+    server: LocalServer,
+) -> None:
+    """With ``session=``, requests may queue inside aiohttp for a connection: that wait is
+    not the server's silence. aiohttp's own sock_read (started once a request is written)
+    bounds the silence there, so four calls through a one-connection session, each
+    answered in 0.6 x read, all succeed although the last waits 1.8 x read to be sent."""
+
+    async def handler(request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(READ * 0.6)
+        return web.json_response(completion_body())
+
+    server.handler = handler
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1))
+    try:
+        async with client_for(server.base_url, session=session) as client:
+            replies = await asyncio.gather(*(call(client) for _ in range(4)))
+            assert all(reply.choices for reply in replies)
+    finally:
+        await session.close()
+
+
+async def test_a_callers_session_still_times_out_a_stall(server: LocalServer) -> None:
+    """With ``session=``, a server that never answers still fails after ``read``."""
+    release = asyncio.Event()
+    server.handler = stalled(release)
+    session = aiohttp.ClientSession()
+    try:
+        async with client_for(server.base_url, session=session) as client:
+            await raises_timeout_within(call(client), READ)
+    finally:
+        release.set()
+        await session.close()
