@@ -16,10 +16,10 @@ inside aiohttp for a connection, where a watch could not tell waiting from silen
 A watch counts silence only while its request is actually waiting for the server (inside
 ``session.request``, ``read()`` or a stream's ``read_chunk``), and any growth of the
 body's byte count is progress, so a slow consumer of a stream that the server already
-sent is never timed out. The check never fires early:
-silence is counted from the first check that sees the request waiting (up to one period
-after it began), and the check that finds it over may come up to one more period late
-when a shorter timeout has moved the checks; so at most ``read / 4`` late.
+sent is never timed out. The check never fires early: silence is counted from the first
+check that sees the request waiting (up to one period after it began), and the check that
+finds it over may come up to one more period late when a shorter timeout has moved the
+checks; so at most ``read / 4`` late.
 
 What a timeout does: before the headers, the waiting task is cancelled and the
 cancellation turned back into :class:`APITimeoutError` (as ``asyncio.timeout`` does);
@@ -45,7 +45,7 @@ _MIN_PERIOD = 0.005
 class Watch:
     """One request's read timeout: who to stop, and what progress was seen when."""
 
-    # Defaults on the class rather than __slots__: a watch is made per request, and three
+    # Defaults on the class rather than __slots__: a watch is made per request, and a few
     # assignments cost less than nine.
     #: The response once its headers are here; its body's byte count is the progress.
     response: aiohttp.ClientResponse | None = None
@@ -96,8 +96,8 @@ class ReadWatchdog:
     __slots__ = ("_handle", "_shortest", "watches")
 
     def __init__(self) -> None:
-        # No reference to the loop: the watchdog is looked up by it (weakly, for sessions
-        # the caller owns) and always runs on it.
+        # No reference to the loop: the watchdog belongs to one loop's pool and always
+        # runs on that loop.
         self.watches: set[Watch] = set()
         self._handle: asyncio.TimerHandle | None = None
         # The read timeout the checks are paced for (the shortest watched when scheduled).
