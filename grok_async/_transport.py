@@ -27,6 +27,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import aiohttp
+import attrs
 from multidict import CIMultiDictProxy
 
 from ._constants import DONE_GRACE
@@ -65,17 +66,6 @@ def client_timeout(connect: float | None, read: float | None, total: float | Non
     ``0`` means no read timeout.
     """
     return aiohttp.ClientTimeout(total=total, sock_connect=connect), read or None
-
-
-def _with_sock_read(timeout: aiohttp.ClientTimeout, read: float) -> aiohttp.ClientTimeout:
-    """``timeout`` with aiohttp's own read timeout (for sessions the caller owns)."""
-    return aiohttp.ClientTimeout(
-        total=timeout.total,
-        connect=timeout.connect,
-        sock_connect=timeout.sock_connect,
-        sock_read=read,
-        ceil_threshold=timeout.ceil_threshold,
-    )
 
 
 def _connection_error(exc: BaseException) -> APIConnectionError:
@@ -152,7 +142,7 @@ class HTTPResponse:
         watch = self._watch
         if watch is not None:
             self._watch = None
-            watch.owner.discard(watch)  # watch.stop(), inline: this runs per request
+            watch.stop()
         gate = self._gate
         if gate is not None:
             self._gate = None
@@ -164,10 +154,8 @@ class HTTPResponse:
     async def read(self, limit: int) -> bytes:
         """The whole body, refusing more than ``limit`` bytes; always releases the connection."""
         response = self._response
-        watch = self._watch
-        if watch is not None:
-            watch.waiting = True  # watch.wait(), inline: this runs per request
-            watch.seen = -1
+        if self._watch is not None:
+            self._watch.wait()
         try:
             length = response.content_length
             if length is not None and length <= limit:
@@ -433,7 +421,7 @@ class Transport:
             # request is written, bounds the silence instead.
             watch = None
             if read is not None:
-                client_timeout = _with_sock_read(client_timeout, read)
+                client_timeout = attrs.evolve(client_timeout, sock_read=read)
         sent = time.perf_counter()
         try:
             response = await session.request(
@@ -490,12 +478,7 @@ class Transport:
             return timeout
         # The wait used part of the request's total time: aiohttp gets the rest.
         left = max(total - (time.perf_counter() - started), 0.001)
-        return aiohttp.ClientTimeout(
-            total=left,
-            connect=timeout.connect,
-            sock_connect=timeout.sock_connect,
-            ceil_threshold=timeout.ceil_threshold,
-        )
+        return attrs.evolve(timeout, total=left)
 
     def pool_stats(self) -> PoolStats:
         """The running loop's pool: connections in use, idle, the limit, and waiters."""

@@ -42,6 +42,11 @@ _CHECKS_PER_TIMEOUT = 8
 _MIN_PERIOD = 0.005
 
 
+def _period(read: float) -> float:
+    """Seconds between checks while the shortest watched timeout is ``read``."""
+    return max(read / _CHECKS_PER_TIMEOUT, _MIN_PERIOD)
+
+
 class Watch:
     """One request's read timeout: who to stop, and what progress was seen when."""
 
@@ -115,7 +120,7 @@ class ReadWatchdog:
             self._shortest = read
             handle = self._handle
             loop = asyncio.get_running_loop()
-            due = loop.time() + max(read / _CHECKS_PER_TIMEOUT, _MIN_PERIOD)
+            due = loop.time() + _period(read)
             if due < handle.when():
                 handle.cancel()
                 self._handle = loop.call_at(due, self._check)
@@ -123,8 +128,7 @@ class ReadWatchdog:
 
     def _schedule(self, read: float) -> None:
         self._shortest = read
-        period = max(read / _CHECKS_PER_TIMEOUT, _MIN_PERIOD)
-        self._handle = asyncio.get_running_loop().call_later(period, self._check)
+        self._handle = asyncio.get_running_loop().call_later(_period(read), self._check)
 
     def _check(self) -> None:
         self._handle = None

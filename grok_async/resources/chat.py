@@ -96,36 +96,33 @@ def _body(
     return encode_json(body)
 
 
-def parse_completion(raw: bytes, *, status: int, request_id: str | None) -> ChatCompletion:
-    """Decode a ``/chat/completions`` body; anything but a completion is a validation error."""
-    data = parse_json(raw, status=status, request_id=request_id)
-    completion = decode_model(
-        data, ChatCompletion, status_code=status, request_id=request_id, raw=raw
-    )
-    completion.request_id = request_id or completion.id
-    return completion
-
-
 _structure_completion: Callable[[Any, Any], ChatCompletion] | None = None
 
 
-def _decode_completion(reply: HTTPResponse) -> ChatCompletion:
-    """``parse_completion`` of a reply, with its timings; the common case in two calls.
+def parse_completion(raw: bytes, *, status: int, request_id: str | None) -> ChatCompletion:
+    """Decode a ``/chat/completions`` body; anything but a completion is a validation error.
 
-    The structure hook is cattrs' own (which ``parse_completion`` reaches through three
-    frames of error handling): anything it does not accept goes the long way, which raises
-    the detailed error.
+    The common case goes straight to the converter's structure hook; anything it does not
+    accept goes through ``parse_json`` and ``decode_model`` (the same hook, wrapped in the
+    error handling), which raise the detailed validation error.
     """
     global _structure_completion
     structure = _structure_completion
     if structure is None:
         structure = _structure_completion = converter.get_structure_hook(ChatCompletion)
     try:
-        completion = structure(orjson.loads(reply.body), ChatCompletion)
+        completion = structure(orjson.loads(raw), ChatCompletion)
     except Exception:
-        completion = parse_completion(reply.body, status=reply.status, request_id=reply.request_id)
-    else:
-        completion.request_id = reply.request_id or completion.id
+        data = parse_json(raw, status=status, request_id=request_id)
+        completion = decode_model(
+            data, ChatCompletion, status_code=status, request_id=request_id, raw=raw
+        )
+    completion.request_id = request_id or completion.id
+    return completion
+
+
+def _decode_completion(reply: HTTPResponse) -> ChatCompletion:
+    completion = parse_completion(reply.body, status=reply.status, request_id=reply.request_id)
     completion.timings = reply.timings
     return completion
 
