@@ -23,12 +23,14 @@ from ._errors import (
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
+    QuotaExceededError,
     RateLimitError,
     UnprocessableEntityError,
 )
 from ._fanout import FanOutStats, Progress
 from ._lazy import LazyExports, rehome
 from ._observe import HookEvent, Hooks, PoolStats, Timings
+from ._ratelimits import RateLimits
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, ChatCompletionAccumulator, ChatCompletionStreamManager
 from ._timeout import Timeout
@@ -210,9 +212,11 @@ __all__ = [
     "PoolStats",
     "Progress",
     "PromptTokensDetails",
+    "QuotaExceededError",
     "RateLimitError",
     "RateLimiter",
     "RateLimiterError",
+    "RateLimits",
     "ReasoningSummaryText",
     "ReasoningText",
     "RedisRateLimiter",

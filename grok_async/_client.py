@@ -31,9 +31,10 @@ from ._constants import (
     FANOUT_RATE_LIMIT_RETRIES,
     MAX_ERROR_BODY,
 )
-from ._errors import GrokError, status_error
+from ._errors import APIStatusError, GrokError, status_error
 from ._observe import Call, Hooks, Observer, PoolStats, Timings, make_observer
 from ._ratecontrol import AdaptiveLimiter
+from ._ratelimits import RateLimits, read_rate_limits, server_metrics
 from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._timeout import Timeout, TimeoutTypes, as_timeout
@@ -241,6 +242,9 @@ class AsyncGrok:
             else None
         )
         self._rate_limit_retries = 0
+        # The budgets the server last reported, per (base URL, model) and per base URL
+        # (model None); one dict for the client and its with_options copies.
+        self._rate_state: dict[tuple[str, str | None], RateLimits] = {}
         self._tracing = tracing
         # None unless hooks or tracing were asked for: then each attempt checks one field.
         self._observer = make_observer(hooks, tracing)
@@ -332,6 +336,27 @@ class AsyncGrok:
     def api_key(self) -> str:
         """The API key in use (never shown by ``repr``, errors or logs)."""
         return self._api_key
+
+    def rate_limits(self, model: str | None = None) -> RateLimits | None:
+        """The team's budgets as the last response reported them (``X-Ratelimit-*``).
+
+        For ``model``, the last response for that model; otherwise the last response of any
+        model at this client's base URL. ``None`` before a response carried the headers.
+        Shared with :meth:`with_options` copies that keep the base URL.
+        """
+        return self._rate_state.get((self._base_url, model))
+
+    def _note_headers(
+        self, headers: Mapping[str, str], timings: Timings | None, model: str | None
+    ) -> None:
+        """Keep what a response says of the budgets, and the server's own timings."""
+        state = read_rate_limits(headers, model)
+        if state is not None:
+            self._rate_state[(self._base_url, None)] = state
+            if model is not None:
+                self._rate_state[(self._base_url, model)] = state
+        if timings is not None and "x-metrics-e2e-ms" in headers:
+            timings.server_ttft, timings.server_itl, timings.server_e2e = server_metrics(headers)
 
     def with_options(
         self,
@@ -557,10 +582,13 @@ class AsyncGrok:
                     f"{method} {path}",
                 )
             timings.time_to_headers = response.time_to_headers
+            self._note_headers(response.headers, timings, model)
             response.timings = timings
             result = response if decode is None else decode(response)
             timings.total = perf_counter() - started
         except BaseException as exc:
+            if isinstance(exc, APIStatusError):
+                self._note_headers(exc.headers, None, model)
             if call is not None:
                 await call.observer.failed(call, exc)
             raise
@@ -607,10 +635,13 @@ class AsyncGrok:
                     f"{method} {path}",
                 )
         except BaseException as exc:
+            if isinstance(exc, APIStatusError):
+                self._note_headers(exc.headers, None, model)
             if call is not None:
                 await call.observer.failed(call, exc)
             raise
         timings.time_to_headers = response.time_to_headers
+        self._note_headers(response.headers, timings, model)
         timings.total = perf_counter() - started
         response.timings = timings
         response.started = started

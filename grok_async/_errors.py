@@ -17,6 +17,7 @@
         ├── ConflictError              409
         ├── UnprocessableEntityError   422
         ├── RateLimitError             429
+        │   └── QuotaExceededError       429: out of credits or over the monthly spending limit
         └── InternalServerError        >= 500
 
 The first five outside the HTTP branches live next to the feature that raises them.
@@ -42,6 +43,7 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
+    "QuotaExceededError",
     "RateLimitError",
     "UnprocessableEntityError",
     "status_error",
@@ -149,7 +151,25 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: the team's rate limit (or credit) is exhausted (retried with backoff)."""
+    """429: the team's rate limit is exhausted (retried with backoff; see QuotaExceededError)."""
+
+
+class QuotaExceededError(RateLimitError):
+    """A 429 that says the team is out of credits or over its monthly spending limit.
+
+    Waiting does not heal it, so it is never retried: a batch job should stop here. The
+    server's own text is the message.
+    """
+
+
+# xAI answers an exhausted balance or spending limit with 429 too; only its text tells.
+_QUOTA_WORDS = ("out of credits", "insufficient credits", "spending limit", "available credits")
+
+
+def is_quota_message(message: str) -> bool:
+    """Whether a 429's text says the team's credits or spending limit are used up."""
+    lowered = message.lower()
+    return any(words in lowered for words in _QUOTA_WORDS)
 
 
 class InternalServerError(APIStatusError):
@@ -173,6 +193,8 @@ def _error_class(status: int, message: str) -> type[APIStatusError]:
         return AuthenticationError
     if status >= 500:
         return InternalServerError
+    if status == 429 and is_quota_message(message):
+        return QuotaExceededError
     return _CLASS_BY_STATUS.get(status, APIStatusError)
 
 

@@ -49,6 +49,8 @@ class FanOutStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    #: Dollars spent, from each answer's ``usage.cost_in_usd_ticks`` (1 tick = 1e-10 USD).
+    cost_usd: float = 0.0
     started: float = attrs.field(factory=time.monotonic, repr=False)
     finished: float | None = attrs.field(default=None, repr=False)
     _latencies: list[float] = attrs.field(factory=list, repr=False)
@@ -98,6 +100,9 @@ class FanOutStats:
                 self.prompt_tokens += usage.prompt_tokens or 0
                 self.completion_tokens += usage.completion_tokens or 0
                 self.total_tokens += usage.total_tokens or 0
+                ticks = getattr(usage, "cost_in_usd_ticks", None)
+                if ticks:
+                    self.cost_usd += ticks * 1e-10
         self._seen += 1
         # Unsorted: sorting happens only when a percentile is asked for.
         if len(self._latencies) < _RESERVOIR:

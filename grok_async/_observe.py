@@ -67,6 +67,12 @@ class Timings:
     time_to_headers: float = 0.0
     #: Streams only: seconds from the call to the first bytes of the body.
     time_to_first_chunk: float | None = None
+    #: The server's own time to first token (``X-Metrics-Ttft-Ms``), in seconds, if sent.
+    server_ttft: float | None = None
+    #: The server's mean inter-token latency (``X-Metrics-Mean-Itl-Ms``), in seconds.
+    server_itl: float | None = None
+    #: The server's end-to-end time for the answer (``X-Metrics-E2e-Ms``), in seconds.
+    server_e2e: float | None = None
 
 
 @attrs.frozen(kw_only=True)

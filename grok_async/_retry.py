@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     import tenacity as _t
 
 from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
-from ._errors import APIConnectionError, APIStatusError, GrokError
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    GrokError,
+    QuotaExceededError,
+    is_quota_message,
+)
 
 __all__ = [
     "backoff_delay",
@@ -42,14 +48,11 @@ logger = logging.getLogger("grok_async")
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
 
-# xAI answers an exhausted prepaid balance with 429 too ("You ran out of credits."):
-# waiting does not heal that, so it is not retried, and a fan-out does not pace on it.
-_NO_CREDIT_WORDS = ("out of credits", "insufficient credits", "spending limit")
-
 
 def _out_of_credits(exc: APIStatusError) -> bool:
-    message = exc.message.lower()
-    return any(words in message for words in _NO_CREDIT_WORDS)
+    # Waiting does not heal an exhausted balance: not retried, and a fan-out does not pace
+    # on it (a body that was not parsed into QuotaExceededError is checked by its text).
+    return isinstance(exc, QuotaExceededError) or is_quota_message(exc.message)
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -18,6 +18,9 @@ __all__ = [
     "error_response",
     "mask_key",
     "model_not_found_message",
+    "nested_error_response",
+    "over_budget_message",
+    "quota_message",
 ]
 
 # The gRPC status descriptions (as tonic spells them) for the HTTP statuses they map to.
@@ -79,10 +82,37 @@ def error_response(
     )
 
 
+def nested_error_response(message: str, code: str | int | None) -> web.Response:
+    """A 500 in OpenAI's nested shape, ``{"error": {"message", "type", "code"}}``: what a
+    model server failing mid-answer sends instead of the flat body."""
+    body = {"error": {"message": message, "type": "server_error", "code": code}}
+    return web.Response(status=500, body=orjson.dumps(body), content_type="application/json")
+
+
 def model_not_found_message(model: str) -> str:
     """The message of the 404 xAI sends for a model that does not exist (or that the team
     cannot use)."""
     return f"The model {model} does not exist or your team {TEAM_ID} does not have access to it."
+
+
+def quota_message() -> str:
+    """The message of the 429 xAI sends once the team's credits or spending limit are used
+    up (no retry can help)."""
+    return (
+        f"Your team {TEAM_ID} has either used all available credits or reached its monthly "
+        "spending limit. To continue making API requests, please purchase more credits or "
+        "raise your spending limit."
+    )
+
+
+def over_budget_message(model: str, budget: str, actual: int, limit: float) -> str:
+    """The message of the 429 xAI sends when a request would exceed *model*'s per-minute
+    *budget* ("requests" or "tokens") of the team."""
+    unit = "Tokens" if budget == "tokens" else "Requests"
+    return (
+        f"Too many {budget} for team {TEAM_ID} and model {model}. Your team's rate limit "
+        f"is \u2014 {unit} per Minute (actual/limit): {actual}/{int(limit)}"
+    )
 
 
 def mask_key(key: str) -> str:

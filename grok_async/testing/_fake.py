@@ -13,8 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ._options import Options
 from ._records import RecordedRequest, Stats
-from ._server import Emulator, Options, Replier, ReplyItem
+from ._server import Emulator, Replier, ReplyItem
 
 __all__ = ["FakeGrok"]
 
@@ -71,6 +72,22 @@ class FakeGrok:
     - ``requests_per_second``, ``burst``: a token-bucket rate limit (burst defaults to the
       rate); excess requests get 429 with ``retry-after`` and ``retry-after-ms``.
     - ``max_in_flight``: requests beyond this many concurrently get 429 (retry-after-ms).
+    - ``requests_per_minute``, ``tokens_per_minute``: xAI's per-minute budgets of the team,
+      one pair per model (None: unlimited). A model request (a JSON body naming a
+      ``model``) needs one request and its prompt's tokens left, else 429 with xAI's
+      "Too many requests/tokens for team ..." text and no ``Retry-After``; its answer's
+      completion and reasoning tokens are charged once generated. Every response to a
+      model request carries ``X-Ratelimit-Limit-Requests``/``-Remaining-Requests``/
+      ``-Limit-Tokens``/``-Remaining-Tokens`` (budgets not set count down from 1,000,000
+      requests and 10,000,000,000 tokens and never refuse); answers also carry
+      ``X-Metrics-Ttft-Ms``, ``X-Metrics-Mean-Itl-Ms`` and ``X-Metrics-E2e-Ms``.
+    - ``refill``: how the budgets refill: "bucket" (a whole minute's budget that refills
+      continuously), "per_second" (xAI's rule: only a 60th of it, at least 1, may be
+      spent at once) or "fixed_window" (reset at the start of each minute).
+    - ``time_scale``: a minute lasts ``60 * time_scale`` seconds (see ``minute``), to test
+      budgets quickly; the headers still show the per-minute numbers as given.
+    - ``quota_exhausted``: answer every model request with xAI's 429 "used all available
+      credits" (also settable on a running emulator).
     - ``deferred_delay``: seconds before a deferred completion is ready (202 until then).
     - ``record_requests``: keep every request in ``requests`` (turn off for benchmarks).
     """
@@ -93,6 +110,11 @@ class FakeGrok:
         requests_per_second: float | None = None,
         burst: float | None = None,
         max_in_flight: int | None = None,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
+        refill: str = "bucket",
+        time_scale: float = 1.0,
+        quota_exhausted: bool = False,
         deferred_delay: float = 0.0,
         record_requests: bool = True,
     ) -> None:
@@ -109,6 +131,11 @@ class FakeGrok:
             requests_per_second=requests_per_second,
             burst=burst,
             max_in_flight=max_in_flight,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            refill=refill,
+            time_scale=time_scale,
+            quota_exhausted=quota_exhausted,
             deferred_delay=deferred_delay,
             record_requests=record_requests,
         )
@@ -158,6 +185,21 @@ class FakeGrok:
     def stats(self) -> Stats:
         """Counters: requests, responses by status, faults, in-flight, connections."""
         return self._emulator.stats
+
+    @property
+    def minute(self) -> float:
+        """How many seconds a budget's "minute" lasts: ``60 * time_scale``."""
+        return self._emulator.gate.minute
+
+    @property
+    def quota_exhausted(self) -> bool:
+        """Whether every model request is refused with xAI's "used all available credits"
+        429; set it to run out of (or get back) credits mid-test."""
+        return self._emulator.gate.quota_exhausted
+
+    @quota_exhausted.setter
+    def quota_exhausted(self, value: bool) -> None:
+        self._emulator.gate.quota_exhausted = value
 
     def enqueue(self, *items: ReplyItem) -> None:
         """Script the next chat answers: each item answers one request, in order, before

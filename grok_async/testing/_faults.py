@@ -13,6 +13,8 @@ from typing import Any
 import attrs
 import orjson
 
+from ._errors import error_body, quota_message
+
 __all__ = ["RANDOM_FAULT_KINDS", "Fault", "FaultDice"]
 
 
@@ -41,10 +43,14 @@ class Fault:
     seconds: float = attrs.field(default=0.0, validator=_non_negative)
     message: str = ""
     code: str | int | None = None
+    label: str | None = None
 
     @property
     def name(self) -> str:
-        """The key this fault is counted under in ``stats.faults``: "503", "reset", ..."""
+        """The key this fault is counted under in ``stats.faults``: its ``label`` if it
+        has one, else "503", "reset", ..."""
+        if self.label is not None:
+            return self.label
         return str(self.status_code) if self.kind == "status" else self.kind
 
     @classmethod
@@ -84,6 +90,18 @@ class Fault:
             retry_after=retry_after,
             retry_after_ms=retry_after_ms,
             retry_after_date=retry_after_date,
+        )
+
+    @classmethod
+    def quota_exceeded(cls) -> Fault:
+        """Answer 429 as xAI does once the team's credits or monthly spending limit are used
+        up ("Your team ... has either used all available credits ..."), with no
+        ``Retry-After``: waiting cannot help. Counted as "quota_exceeded"."""
+        return cls(
+            "status",
+            status_code=429,
+            body=error_body(429, quota_message()),
+            label="quota_exceeded",
         )
 
     @classmethod

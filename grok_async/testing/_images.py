@@ -25,6 +25,7 @@ from aiohttp import web
 
 from ._catalog import Catalog, ModelInfo
 from ._errors import error_response, model_not_found_message
+from ._tickets import note_answer
 from ._validation import InvalidRequest, parse_json_body, type_error
 
 __all__ = ["IMAGE_PATH", "ImageStudio", "png_bytes"]
@@ -190,6 +191,7 @@ class ImageStudio:
             "data": data,
             "usage": {"cost_in_usd_ticks": params.model.image_price * params.n},
         }
+        note_answer(request, None, charged=True)  # images cost no completion tokens
         return web.Response(body=orjson.dumps(payload), content_type="application/json")
 
     def _validate(self, body: Mapping[str, Any], *, edit: bool) -> _ImageRequest:

@@ -35,8 +35,10 @@ class Stats:
 
     ``responses_by_status`` counts responses whose headers were sent (a ``Fault.reset()``
     sends none). ``faults`` counts injected faults by name ("reset", "429", "stall",
-    ...), and also requests refused by ``requests_per_second`` ("rate_limited") or
-    ``max_in_flight`` ("over_max_in_flight").
+    ...), and also requests refused by ``requests_per_second`` ("rate_limited"),
+    ``max_in_flight`` ("over_max_in_flight"), ``requests_per_minute``
+    ("requests_limited"), ``tokens_per_minute`` ("tokens_limited") or an exhausted quota
+    ("quota_exceeded", also ``Fault.quota_exceeded()``).
     """
 
     requests: int = 0

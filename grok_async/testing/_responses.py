@@ -34,9 +34,10 @@ import orjson
 from aiohttp import web
 
 from ._catalog import ModelInfo, is_reasoning_model
-from ._errors import error_response
+from ._errors import error_response, nested_error_response
 from ._faults import Fault
 from ._replies import Answer, build_answer, default_reply
+from ._tickets import note_answer
 from ._tokens import split_tokens
 from ._validation import (
     InvalidRequest,
@@ -213,13 +214,14 @@ class ResponsesEndpoint:
         if replies is None:
             replies = default_reply(chat, reasoning=is_reasoning_model(model.id))
         answer = build_answer(chat, replies[:1], model, 1)
+        note_answer(request, answer.usage, charged=fault is None)
         payload = self._payload(body, answer, chat)
         if body.get("store") is not False:
             self._stored[payload["id"]] = _Stored(payload, [*messages, _assistant_turn(answer)])
         if body.get("stream") is True:
             return await self._stream(request, payload, fault)
         if fault is not None and fault.kind == "error_event":
-            return _nested_error(fault)
+            return nested_error_response(fault.message, fault.code)
         return await emulator._send_json(request, orjson.dumps(payload), fault)
 
     async def retrieve(self, request: web.Request) -> web.StreamResponse:
@@ -468,11 +470,6 @@ def _error_event(fault: Fault, sequence_number: int) -> bytes:
             "error": {"code": fault.code, "message": fault.message, "param": None},
         }
     )
-
-
-def _nested_error(fault: Fault) -> web.Response:
-    body = {"error": {"message": fault.message, "type": "server_error", "code": fault.code}}
-    return web.Response(status=500, body=orjson.dumps(body), content_type="application/json")
 
 
 def _not_found(response_id: str) -> web.Response:

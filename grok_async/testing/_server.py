@@ -1,13 +1,13 @@
-"""The emulator's aiohttp application: admission (auth, limits), handlers, fault delivery.
+"""The emulator's aiohttp application: the front door, handlers, fault delivery.
 
 ``Emulator`` owns the state the handlers share (recordings, stats, the reply queue,
-deferred completions); ``FakeGrok`` (``_fake.py``) owns the server's lifecycle.
+deferred completions); who gets in, and the budget headers, are the ``Gate``'s
+(``_admission.py``); ``FakeGrok`` (``_fake.py``) owns the server's lifecycle.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import inspect
 import math
 import socket
@@ -16,7 +16,7 @@ import time
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from email.utils import formatdate
 from typing import Any, TypeAlias
 
@@ -24,11 +24,19 @@ import attrs
 import orjson
 from aiohttp import web
 
+from ._admission import Gate, bearer_token
 from ._catalog import Catalog, hash_text, is_reasoning_model
-from ._errors import TEAM_ID, error_body, error_response, mask_key, model_not_found_message
+from ._errors import (
+    TEAM_ID,
+    error_body,
+    error_response,
+    mask_key,
+    model_not_found_message,
+    nested_error_response,
+)
 from ._faults import Fault, FaultDice
 from ._images import IMAGE_PATH, ImageStudio
-from ._limits import TokenBucket
+from ._options import Options
 from ._records import RecordedRequest, Stats
 from ._replies import (
     Answer,
@@ -41,6 +49,7 @@ from ._replies import (
     stream_events,
 )
 from ._responses import ResponsesEndpoint
+from ._tickets import note_answer, note_stream
 from ._tokens import split_tokens, token_id
 from ._validation import ChatParams, InvalidRequest, parse_json_body, validate_chat
 
@@ -58,8 +67,6 @@ Replier: TypeAlias = Callable[[dict[str, Any]], ReplyResult | Awaitable[ReplyRes
 _MAX_BODY = 64 * 1024 * 1024
 # Identical request bodies get identical default answers; keep this many ready.
 _CACHE_SIZE = 1024
-# A client refused by max_in_flight should come back soon: slots free up in milliseconds.
-_IN_FLIGHT_RETRY_MS = 20
 _USER_ID = "3f1c9a52-8d7e-4b60-a1f2-5e9d0c4b7a13"
 _KEY_TIME = "2025-01-01T00:00:00Z"
 _HTML_PAGE = (
@@ -67,36 +74,6 @@ _HTML_PAGE = (
     "<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
-
-
-def _positive_or_none(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and value <= 0:
-        raise ValueError(f"{attribute.name} must be > 0 or None, got {value!r}")
-
-
-def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
-
-
-@attrs.frozen
-class Options:
-    """The emulator's settings (documented on ``FakeGrok``)."""
-
-    api_key: str | None = None
-    models: tuple[str, ...] = ()
-    fault_rates: Mapping[str, float] | None = None
-    seed: int = 0
-    stall_seconds: float = attrs.field(default=2.0, validator=_non_negative)
-    retry_after: float = attrs.field(default=0.05, validator=_non_negative)
-    latency: float = attrs.field(default=0.0, validator=_non_negative)
-    tokens_per_second: float | None = attrs.field(default=None, validator=_positive_or_none)
-    chunk_heartbeats: int = attrs.field(default=0, validator=_non_negative)
-    requests_per_second: float | None = attrs.field(default=None, validator=_positive_or_none)
-    burst: float | None = attrs.field(default=None, validator=_positive_or_none)
-    max_in_flight: int | None = attrs.field(default=None, validator=_positive_or_none)
-    deferred_delay: float = attrs.field(default=0.0, validator=_non_negative)
-    record_requests: bool = True
 
 
 @attrs.define
@@ -121,12 +98,6 @@ def _mask_authorization(value: str) -> str:
     if scheme.lower() == "bearer" and token:
         return f"{scheme} {mask_key(token.strip())}"
     return mask_key(value)
-
-
-def _bearer_token(request: web.BaseRequest) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
 
 
 class Emulator:
@@ -160,15 +131,7 @@ class Emulator:
             if options.fault_rates
             else None
         )
-        self._bucket = (
-            TokenBucket(
-                options.requests_per_second,
-                options.burst or max(1.0, options.requests_per_second),
-                time.monotonic(),
-            )
-            if options.requests_per_second
-            else None
-        )
+        self.gate = Gate(options, self.catalog, self.stats)
         self._deferred: dict[str, _Deferred] = {}
         self._cache: dict[bytes, _Cached] = {}
         # Transports seen so far, to count new connections without keeping closed ones alive.
@@ -188,6 +151,7 @@ class Emulator:
         ) -> web.StreamResponse:
             return await self._admit(request, handler)
 
+        self.gate.start(time.monotonic())
         app = web.Application(middlewares=[front_door], client_max_size=_MAX_BODY)
         app.on_response_prepare.append(self._on_prepare)
         router = app.router
@@ -227,6 +191,7 @@ class Emulator:
 
     async def _on_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
         response.headers["x-request-id"] = str(uuid.uuid4())
+        self.gate.stamp(request, response)
         transport = request.transport
         # After Fault.reset() aiohttp still "prepares" a response nobody receives.
         if transport is not None and not transport.is_closing():
@@ -259,9 +224,10 @@ class Emulator:
         if transport is not None and transport not in self._transports:
             self._transports.add(transport)
             stats.connections_opened += 1
+        raw = await request.read()
         if self.options.record_requests:
-            self._record(request, await request.read())
-        refusal = self._auth_error(request) or self._limit_error()
+            self._record(request, raw)
+        refusal = self.gate.refusal(request, raw)
         if refusal is not None:
             return refusal
         stats.in_flight += 1
@@ -272,6 +238,7 @@ class Emulator:
             return await handler(request)
         finally:
             stats.in_flight -= 1
+            self.gate.release(request)
 
     def _record(self, request: web.Request, raw: bytes) -> None:
         headers = {name.lower(): value for name, value in request.headers.items()}
@@ -295,47 +262,6 @@ class Emulator:
                 body=raw,
             )
         )
-
-    def _auth_error(self, request: web.Request) -> web.Response | None:
-        expected = self.options.api_key
-        # Image URLs work without the key, as real ones do.
-        if expected is None or request.path.startswith(IMAGE_PATH):
-            return None
-        token = _bearer_token(request)
-        if token is None:
-            return error_response(401)
-        if not hmac.compare_digest(token.encode(), expected.encode()):
-            # xAI answers a wrong key with 400, not 401 (SPEC.md §4a).
-            return error_response(
-                400,
-                f"Incorrect API key provided: {mask_key(token)}. "
-                "You can obtain an API key from https://console.x.ai.",
-            )
-        return None
-
-    def _limit_error(self) -> web.Response | None:
-        if self._bucket is not None:
-            wait = self._bucket.take(time.monotonic())
-            if wait > 0:
-                self.stats.faults["rate_limited"] += 1
-                return error_response(
-                    429,
-                    "Too many requests: your team has exceeded its requests-per-second limit "
-                    f"of {self._bucket.rate:g}.",
-                    {
-                        "retry-after": str(max(1, math.ceil(wait))),
-                        "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
-                    },
-                )
-        limit = self.options.max_in_flight
-        if limit is not None and self.stats.in_flight >= limit:
-            self.stats.faults["over_max_in_flight"] += 1
-            return error_response(
-                429,
-                f"Too many concurrent requests: at most {limit} may be in flight.",
-                {"retry-after-ms": str(_IN_FLIGHT_RETRY_MS)},
-            )
-        return None
 
     # -- chat completions ----------------------------------------------------------------
 
@@ -381,12 +307,13 @@ class Emulator:
             answer, tail = cached.answer, cached.tail
         else:
             answer, tail = build_answer(body, replies, params.model, params.n), None
+        note_answer(request, answer.usage, charged=fault is None)
         if params.deferred:
             return await self._start_deferred(request, answer, fault)
         if params.stream:
             return await self._stream(request, answer, params, fault)
         if fault is not None and fault.kind == "error_event":
-            return _nested_error(fault)
+            return nested_error_response(fault.message, fault.code)
         data = completion_bytes(answer, str(uuid.uuid4()), int(time.time()), tail)
         return await self._send_json(request, data, fault)
 
@@ -520,6 +447,7 @@ class Emulator:
         )
         interval = 1.0 / self.options.tokens_per_second if self.options.tokens_per_second else 0
         loop = asyncio.get_running_loop()
+        note_stream(request, interval, len(events))
         try:
             await response.prepare(request)
             next_at = loop.time()
@@ -631,7 +559,7 @@ class Emulator:
         )
 
     async def _api_key(self, request: web.Request) -> web.StreamResponse:
-        key = self.options.api_key or _bearer_token(request) or ""
+        key = self.options.api_key or bearer_token(request) or ""
         key_id = uuid.UUID(int=hash_text(key) << 64 | hash_text(key[::-1]), version=4)
         payload = {
             "redacted_api_key": mask_key(key),
@@ -680,11 +608,6 @@ def _status_response(fault: Fault) -> web.Response:
     return web.Response(
         status=fault.status_code, body=body, content_type=fault.content_type, headers=headers
     )
-
-
-def _nested_error(fault: Fault) -> web.Response:
-    body = {"error": {"message": fault.message, "type": "server_error", "code": fault.code}}
-    return web.Response(status=500, body=orjson.dumps(body), content_type="application/json")
 
 
 def _error_event(fault: Fault) -> bytes:
