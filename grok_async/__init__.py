@@ -25,6 +25,7 @@ from ._errors import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    RequestTooLargeError,
     UnprocessableEntityError,
 )
 from ._fanout import FanOutStats, Progress
@@ -220,6 +221,7 @@ __all__ = [
     "ReasoningSummaryText",
     "ReasoningText",
     "RedisRateLimiter",
+    "RequestTooLargeError",
     "Response",
     "ResponseAccumulator",
     "ResponseAnnotation",

@@ -17,7 +17,8 @@
         ├── ConflictError              409
         ├── UnprocessableEntityError   422
         ├── RateLimitError             429
-        │   └── QuotaExceededError       429: out of credits or over the monthly spending limit
+        │   ├── QuotaExceededError       429: out of credits or over the monthly spending limit
+        │   └── RequestTooLargeError     429: one request needs more tokens than a minute holds
         └── InternalServerError        >= 500
 
 The first five outside the HTTP branches live next to the feature that raises them.
@@ -26,6 +27,7 @@ The first five outside the HTTP branches live next to the feature that raises th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,6 +47,7 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RequestTooLargeError",
     "UnprocessableEntityError",
     "status_error",
 ]
@@ -162,6 +165,39 @@ class QuotaExceededError(RateLimitError):
     """
 
 
+class RequestTooLargeError(RateLimitError):
+    """A 429 for a request that needs more tokens than the team's whole per-minute budget.
+
+    It could never be served, so it is never retried; the message names both numbers.
+    ``needed`` and ``limit`` carry them.
+    """
+
+    needed: int = 0
+    limit: int = 0
+
+
+# "... Tokens per Minute (actual/limit): 65605/16000" (SPEC §9).
+_TOKENS_ACTUAL_LIMIT = re.compile(r"tokens per minute \(actual/limit\):\s*(\d+)\s*/\s*(\d+)", re.I)
+
+
+def _tokens_needed(message: str, headers: Mapping[str, str]) -> tuple[int, int] | None:
+    """For a "too many tokens" 429 that one request alone overflows: (its tokens, limit).
+
+    The text's ``actual`` is what the team used plus this request; the response's own
+    budget headers say what was used (limit - remaining), so the difference is the request.
+    """
+    found = _TOKENS_ACTUAL_LIMIT.search(message)
+    if found is None:
+        return None
+    actual, limit = int(found[1]), int(found[2])
+    try:
+        used = limit - int(float(headers.get("x-ratelimit-remaining-tokens", "")))
+    except ValueError:
+        return None  # without the headers one request cannot be told from a full budget
+    needed = actual - max(0, used)
+    return (needed, limit) if needed > limit else None
+
+
 # xAI answers an exhausted balance or spending limit with 429 too; only its text tells.
 _QUOTA_WORDS = ("out of credits", "insufficient credits", "spending limit", "available credits")
 
@@ -246,6 +282,22 @@ def status_error(
     if request_id:
         message += f" (request id {request_id})"
     cls = _error_class(status, text or "")
+    if cls is RateLimitError:
+        too_large = _tokens_needed(text or "", headers)
+        if too_large is not None:
+            needed, limit = too_large
+            error = RequestTooLargeError(
+                f"{message}. This request needs about {needed:,} tokens but the team's limit "
+                f"is {limit:,} tokens per minute, so it can never be served: shorten the "
+                "prompt, lower max_tokens, or raise the limit.",
+                status_code=status,
+                body=body,
+                headers=headers,
+                request_id=request_id,
+                code=code,
+            )
+            error.needed, error.limit = needed, limit
+            return error
     return cls(
         message, status_code=status, body=body, headers=headers, request_id=request_id, code=code
     )

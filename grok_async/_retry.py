@@ -31,6 +31,7 @@ from ._errors import (
     APIStatusError,
     GrokError,
     QuotaExceededError,
+    RequestTooLargeError,
     is_quota_message,
 )
 
@@ -52,7 +53,9 @@ _RETRYABLE_STATUS = frozenset({408, 409, 429})
 def _out_of_credits(exc: APIStatusError) -> bool:
     # Waiting does not heal an exhausted balance: not retried, and a fan-out does not pace
     # on it (a body that was not parsed into QuotaExceededError is checked by its text).
-    return isinstance(exc, QuotaExceededError) or is_quota_message(exc.message)
+    return isinstance(exc, (QuotaExceededError, RequestTooLargeError)) or is_quota_message(
+        exc.message
+    )
 
 
 def is_retryable(exc: BaseException) -> bool:

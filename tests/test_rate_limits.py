@@ -11,6 +11,7 @@ from grok_async import (
     FanOutStats,
     QuotaExceededError,
     RateLimitError,
+    RequestTooLargeError,
     Usage,
 )
 from grok_async._errors import status_error
@@ -153,3 +154,39 @@ def test_fan_out_stats_sum_cost() -> None:
     stats.record(0.01, RateLimitError("refused", status_code=429))
     assert stats.cost_usd == pytest.approx((30_000_000 + 12_345) * 1e-10)
     assert stats.total_tokens == 30
+
+
+async def test_a_request_larger_than_the_tpm_limit_fails_at_once() -> None:
+    """One request over the whole tokens-per-minute limit raises RequestTooLargeError, unretried."""
+    long_prompt = [{"role": "user", "content": "word " * 200}]
+    async with (
+        FakeGrok(tokens_per_minute=100) as fake,
+        AsyncGrok(api_key="test", base_url=fake.base_url, max_retries=3) as client,
+    ):
+        with pytest.raises(RequestTooLargeError) as caught:
+            await client.chat.completions.create(model="grok-4", messages=long_prompt)
+        assert fake.stats.requests == 1
+    error = caught.value
+    assert isinstance(error, RateLimitError)
+    assert error.limit == 100
+    assert error.needed > 100
+    assert f"{error.needed:,} tokens" in str(error)
+    assert "100 tokens per minute" in str(error)
+
+
+async def test_a_spent_token_budget_is_not_mistaken_for_a_too_large_request() -> None:
+    """A "too many tokens" 429 for a budget already used up stays a plain RateLimitError."""
+    prompt = [{"role": "user", "content": "word " * 30}]
+    async with (
+        FakeGrok(tokens_per_minute=100, time_scale=10.0) as fake,
+        AsyncGrok(api_key="test", base_url=fake.base_url, max_retries=0) as client,
+    ):
+        refusal: RateLimitError | None = None
+        for _ in range(10):
+            try:
+                await client.chat.completions.create(model="grok-4", messages=prompt)
+            except RateLimitError as exc:
+                refusal = exc
+                break
+    assert type(refusal) is RateLimitError
+    assert "Tokens per Minute" in str(refusal)
