@@ -43,3 +43,6 @@ MAX_ERROR_BODY = 64 * 1024
 
 #: run_tools(): rounds of tool calls before MaxToolRoundsError (a loop guard, not a budget).
 DEFAULT_MAX_TOOL_ROUNDS = 10
+
+#: Price units (and ``cost_in_usd_ticks``) per US dollar: 100 cents x 100 million.
+USD_TICKS = 10_000_000_000

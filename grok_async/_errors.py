@@ -33,6 +33,8 @@ from typing import Any
 
 import orjson
 
+from ._ratelimits import read_rate_limits
+
 __all__ = [
     "APIConnectionError",
     "APIResponseValidationError",
@@ -190,11 +192,10 @@ def _tokens_needed(message: str, headers: Mapping[str, str]) -> tuple[int, int] 
     if found is None:
         return None
     actual, limit = int(found[1]), int(found[2])
-    try:
-        used = limit - int(float(headers.get("x-ratelimit-remaining-tokens", "")))
-    except ValueError:
+    state = read_rate_limits(headers)
+    if state is None or state.tokens_remaining is None:
         return None  # without the headers one request cannot be told from a full budget
-    needed = actual - max(0, used)
+    needed = actual - max(0, limit - state.tokens_remaining)
     return (needed, limit) if needed > limit else None
 
 
@@ -282,22 +283,17 @@ def status_error(
     if request_id:
         message += f" (request id {request_id})"
     cls = _error_class(status, text or "")
-    if cls is RateLimitError:
-        too_large = _tokens_needed(text or "", headers)
-        if too_large is not None:
-            needed, limit = too_large
-            error = RequestTooLargeError(
-                f"{message}. This request needs about {needed:,} tokens but the team's limit "
-                f"is {limit:,} tokens per minute, so it can never be served: shorten the "
-                "prompt, lower max_tokens, or raise the limit.",
-                status_code=status,
-                body=body,
-                headers=headers,
-                request_id=request_id,
-                code=code,
-            )
-            error.needed, error.limit = needed, limit
-            return error
-    return cls(
+    too_large = _tokens_needed(text or "", headers) if cls is RateLimitError else None
+    if too_large is not None:
+        cls = RequestTooLargeError
+        message += (
+            f". This request needs about {too_large[0]:,} tokens but the team's limit is "
+            f"{too_large[1]:,} tokens per minute, so it can never be served: shorten the "
+            "prompt, lower max_tokens, or raise the limit."
+        )
+    error = cls(
         message, status_code=status, body=body, headers=headers, request_id=request_id, code=code
     )
+    if isinstance(error, RequestTooLargeError) and too_large is not None:
+        error.needed, error.limit = too_large
+    return error

@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from ._constants import USD_TICKS
 from ._ratecontrol import AdaptiveLimiter, attempt_counter
 
 __all__ = ["FanOutStats", "Progress", "iter_many", "run_many"]
@@ -100,9 +101,9 @@ class FanOutStats:
                 self.prompt_tokens += usage.prompt_tokens or 0
                 self.completion_tokens += usage.completion_tokens or 0
                 self.total_tokens += usage.total_tokens or 0
-                ticks = getattr(usage, "cost_in_usd_ticks", None)
+                ticks = usage.cost_in_usd_ticks
                 if ticks:
-                    self.cost_usd += ticks * 1e-10
+                    self.cost_usd += ticks / USD_TICKS
         self._seen += 1
         # Unsorted: sorting happens only when a percentile is asked for.
         if len(self._latencies) < _RESERVOIR:

@@ -50,9 +50,10 @@ logger = logging.getLogger("grok_async")
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
 
 
-def _out_of_credits(exc: APIStatusError) -> bool:
-    # Waiting does not heal an exhausted balance: not retried, and a fan-out does not pace
-    # on it (a body that was not parsed into QuotaExceededError is checked by its text).
+def _never_heals(exc: APIStatusError) -> bool:
+    # Waiting heals neither an exhausted balance nor a request larger than the whole budget:
+    # not retried, and a fan-out does not pace on them (a 429 built elsewhere than
+    # status_error, e.g. from a stream's error event, is checked by its text).
     return isinstance(exc, (QuotaExceededError, RequestTooLargeError)) or is_quota_message(
         exc.message
     )
@@ -64,7 +65,7 @@ def is_retryable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, APIStatusError):
         if exc.status_code == 429:
-            return not _out_of_credits(exc)
+            return not _never_heals(exc)
         return exc.status_code in _RETRYABLE_STATUS or exc.status_code >= 500
     return False
 
@@ -74,7 +75,7 @@ def is_rate_limit(exc: BaseException | None) -> bool:
     if not isinstance(exc, APIStatusError):
         return False
     if exc.status_code == 429:
-        return not _out_of_credits(exc)
+        return not _never_heals(exc)
     return exc.status_code == 503 and retry_after_header(exc.headers) is not None
 
 

@@ -190,3 +190,14 @@ async def test_a_spent_token_budget_is_not_mistaken_for_a_too_large_request() ->
                 break
     assert type(refusal) is RateLimitError
     assert "Tokens per Minute" in str(refusal)
+
+
+@pytest.mark.parametrize("remaining", ["inf", "nan", "lots"], ids=["inf", "nan", "garbage"])
+def test_a_nonsense_remaining_header_leaves_a_plain_rate_limit_error(remaining: str) -> None:
+    """A "too many tokens" 429 whose remaining-tokens header is not a number stays a
+    RateLimitError (its size cannot be told) instead of failing to build."""
+    text = "Too many tokens. Your team's rate limit is - Tokens per Minute (actual/limit): 9/5"
+    error = status_error(
+        429, None, orjson.dumps({"error": text}), {"x-ratelimit-remaining-tokens": remaining}, None
+    )
+    assert type(error) is RateLimitError

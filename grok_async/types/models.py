@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from attrs import define, field, frozen
 
+from .._constants import USD_TICKS
 from ._base import WireModel
 
 __all__ = [
@@ -21,9 +22,6 @@ __all__ = [
     "ModelPricing",
     "price_to_usd",
 ]
-
-#: Price units (and ``cost_in_usd_ticks``) per US dollar: 100 cents x 100 million.
-USD_TICKS = 10_000_000_000
 
 
 def price_to_usd(price: int | None, per: int = 1) -> float | None:
