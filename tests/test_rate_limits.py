@@ -201,3 +201,18 @@ def test_a_nonsense_remaining_header_leaves_a_plain_rate_limit_error(remaining: 
         429, None, orjson.dumps({"error": text}), {"x-ratelimit-remaining-tokens": remaining}, None
     )
     assert type(error) is RateLimitError
+
+
+async def test_a_prompt_over_one_seconds_tokens_is_not_too_large_under_per_second() -> None:
+    """Under "per_second" refill a prompt larger than a second's tokens but within the
+    minute's limit is refused as a spent budget (RateLimitError), never RequestTooLargeError."""
+    prompt = [{"role": "user", "content": "word " * 150}]
+    async with (
+        FakeGrok(tokens_per_minute=6000, refill="per_second", time_scale=10.0) as fake,
+        AsyncGrok(api_key="test", base_url=fake.base_url, max_retries=0) as client,
+    ):
+        await client.chat.completions.create(model="grok-4", messages=prompt)
+        with pytest.raises(RateLimitError) as caught:
+            await client.chat.completions.create(model="grok-4", messages=prompt)
+    assert type(caught.value) is RateLimitError
+    assert "Tokens per Minute" in str(caught.value)

@@ -84,10 +84,11 @@ class Budget:
         return self.enforced and amount > self.limit
 
     def demand(self, amount: float, now: float) -> int:
-        """The "actual" of a refusal: what was spent (as the remaining header shows it)
-        plus *amount*, in units per minute."""
-        spent = self.capacity - math.floor(self.level(now))
-        return math.ceil((spent + amount) * self.limit / self.capacity)
+        """The "actual" of a refusal: what was spent of the minute's limit as the remaining
+        header shows it, plus *amount*. In the headers' own units, so a client can take
+        ``limit - remaining`` back off it and see the request's size (under "per_second"
+        scaling *amount* up to a minute would make a request look 60 times its size)."""
+        return math.ceil(self.limit - self.remaining(now) + amount)
 
 
 class TokenBucket(Budget):
