@@ -33,8 +33,9 @@ from ._constants import (
 )
 from ._errors import APIStatusError, GrokError, status_error
 from ._observe import Call, Hooks, Observer, PoolStats, Timings, make_observer
+from ._pacing import Pacing
 from ._ratecontrol import AdaptiveLimiter
-from ._ratelimits import RateLimits, read_rate_limits, server_metrics
+from ._ratelimits import RateLimits, server_metrics
 from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._timeout import Timeout, TimeoutTypes, as_timeout
@@ -183,6 +184,8 @@ class AsyncGrok:
             client and its copies, to stay under a team's limit without 429s.
         tokens_per_minute: likewise for tokens (estimated from the request, corrected from
             ``usage``).
+        rate_limit_period: seconds over which the server's per-minute budgets refill
+            (60 for xAI); only an emulator with a shorter minute needs another value.
         hooks: a :class:`Hooks` of callbacks run per attempt, retry, error and stream end.
         tracing: ``True`` for an OpenTelemetry span per call from the global tracer provider,
             or a ``TracerProvider`` to use (needs the ``otel`` extra).
@@ -209,6 +212,7 @@ class AsyncGrok:
         tokens_per_minute: float | None = None,
         hooks: Hooks | None = None,
         tracing: bool | object = False,
+        rate_limit_period: float = 60.0,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV)
@@ -244,7 +248,8 @@ class AsyncGrok:
         self._rate_limit_retries = 0
         # The budgets the server last reported, per (base URL, model) and per base URL
         # (model None); one dict for the client and its with_options copies.
-        self._rate_state: dict[tuple[str, str | None], RateLimits] = {}
+        # and one pacer per (base URL, model): a Pacing shared with with_options copies.
+        self._pacing = Pacing(rate_limit_period)
         self._tracing = tracing
         # None unless hooks or tracing were asked for: then each attempt checks one field.
         self._observer = make_observer(hooks, tracing)
@@ -344,17 +349,15 @@ class AsyncGrok:
         model at this client's base URL. ``None`` before a response carried the headers.
         Shared with :meth:`with_options` copies that keep the base URL.
         """
-        return self._rate_state.get((self._base_url, model))
+        return self._pacing.reading(self._base_url, model)
 
     def _note_headers(
         self, headers: Mapping[str, str], timings: Timings | None, model: str | None
     ) -> None:
-        """Keep what a response says of the budgets, and the server's own timings."""
-        state = read_rate_limits(headers, model)
-        if state is not None:
-            self._rate_state[(self._base_url, None)] = state
-            if model is not None:
-                self._rate_state[(self._base_url, model)] = state
+        """Keep what a response says of the budgets (a call naming a model: its gate did
+        already), and the server's own timings."""
+        if model is None:
+            self._pacing.note(self._base_url, model, headers)
         if timings is not None and "x-metrics-e2e-ms" in headers:
             timings.server_ttft, timings.server_itl, timings.server_e2e = server_metrics(headers)
 
@@ -517,6 +520,7 @@ class AsyncGrok:
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
         model: str | None = ...,
+        tokens: int = ...,
         decode: None = ...,
     ) -> HTTPResponse: ...
 
@@ -531,6 +535,7 @@ class AsyncGrok:
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
         model: str | None = ...,
+        tokens: int = ...,
         decode: Callable[[HTTPResponse], T],
     ) -> T: ...
 
@@ -544,6 +549,7 @@ class AsyncGrok:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
         model: str | None = None,
+        tokens: int = 0,
         decode: Callable[[HTTPResponse], Any] | None = None,
     ) -> Any:
         """Send a request with retries and return the 2xx response, its ``body`` read.
@@ -551,7 +557,8 @@ class AsyncGrok:
         With ``decode``, return ``decode(response)`` instead: a decoding failure then
         counts as the call's failure for hooks and tracing. ``response.timings`` is set
         before ``decode`` runs (its ``total`` is final once ``decode`` returned). ``model``
-        names the call's model for hooks and spans.
+        names the call's model for hooks and spans, and paces the call from that model's
+        budgets (``tokens``: its estimated tokens; corrected from a decoded ``usage``).
 
         Raises the :class:`APIStatusError` subclass of a 4xx/5xx status, or
         :class:`APIConnectionError` / :class:`APITimeoutError`.
@@ -564,7 +571,14 @@ class AsyncGrok:
         client_timeout = (
             self._timeouts[0] if timeout is NOT_GIVEN else self._call_timeout(timeout, stream=False)
         )
-        send = self._read_once if self._limiter is None else self._pace(self._read_once)
+        send: _Attempt = self._read_once
+        gate = None
+        if model is not None:
+            # Innermost, so an attempt's start is when it is sent (after any fan-out slot).
+            gate = self._pacing.gate(self._base_url, model, tokens)
+            send = gate.wrap(send)
+        if self._limiter is not None:
+            send = self._pace(send)
         # No call record (nor a call to make one) unless hooks or tracing observe the client.
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
@@ -586,6 +600,8 @@ class AsyncGrok:
             response.timings = timings
             result = response if decode is None else decode(response)
             timings.total = perf_counter() - started
+            if gate is not None:
+                gate.settle(getattr(getattr(result, "usage", None), "total_tokens", None))
         except BaseException as exc:
             if isinstance(exc, APIStatusError):
                 self._note_headers(exc.headers, None, model)
@@ -606,6 +622,7 @@ class AsyncGrok:
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
         model: str | None = None,
+        tokens: int = 0,
     ) -> HTTPResponse:
         """Like :meth:`request`, but return once the headers of a 2xx response arrived.
 
@@ -618,7 +635,12 @@ class AsyncGrok:
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=True)
         # A stream holds its fan-out slot until its headers arrive, not for its whole body.
-        send = self._pace(self._open_once)
+        send: _Attempt = self._open_once
+        gate = None
+        if model is not None:
+            gate = self._pacing.gate(self._base_url, model, tokens)
+            send = gate.wrap(send)
+        send = self._pace(send)
         # No call record (nor a call to make one) unless hooks or tracing observe the client.
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
@@ -644,6 +666,8 @@ class AsyncGrok:
         self._note_headers(response.headers, timings, model)
         timings.total = perf_counter() - started
         response.timings = timings
+        if gate is not None:
+            response.settle = gate.settle
         response.started = started
         response.call = call
         return response
@@ -661,8 +685,14 @@ class AsyncGrok:
         if self._transport.closed or not is_retryable(error):
             raise error  # closed while in flight: retrying could only fail again
         retries = self.max_retries if max_retries is None else max_retries
-        # Under fan-out a rate limit is retried whatever max_retries says (see _retry._stop).
-        if retries <= 0 and not (self._rate_limit_retries and is_rate_limit(error)):
+        # A spent budget (the pacer waits it out), or a rate limit under fan-out, means "not
+        # yet", not "failed": retried whatever max_retries says (see _retry._stop).
+        rate_limit_retries = self._rate_limit_retries
+        if (
+            retries <= 0
+            and not (rate_limit_retries and is_rate_limit(error))
+            and not (isinstance(error, APIStatusError) and error.budget_spent)
+        ):
             raise error
         budget = self._budget
         if budget is not None:
@@ -680,7 +710,7 @@ class AsyncGrok:
             error,
             max_retries=retries,
             label=label,
-            rate_limit_retries=self._rate_limit_retries,
+            rate_limit_retries=rate_limit_retries,
             on_retry=(
                 None if call is None else lambda exc, wait: call.observer.retry(call, exc, wait)
             ),

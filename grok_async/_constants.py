@@ -13,6 +13,10 @@ DEFAULT_CONCURRENCY = 64
 # Under fan-out a 429 means "wait your turn" (the shared limiter paces everyone), so up to
 # this many rate-limited attempts per request do not count against max_retries.
 FANOUT_RATE_LIMIT_RETRIES = 20
+# 429s the budget headers explain (the pacer holds the call until the budget refills,
+# probing at most every 2 s of a 60 s minute) do not count at all, up to this many: only a
+# server that never refills (a limit of zero) makes a call give up on them.
+SPENT_BUDGET_RETRIES = 1000
 
 # Two retries ride out a blip or a short rate-limit window without tripling a real outage.
 DEFAULT_MAX_RETRIES = 2

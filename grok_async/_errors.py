@@ -125,6 +125,10 @@ class APIStatusError(GrokError):
         self.body = body
         #: The response headers (``retry-after`` and friends).
         self.headers: Mapping[str, str] = headers if headers is not None else {}
+        #: A 429 the server's budget headers explain (nothing left): the client's pacer holds
+        #: every call of the model back until the budget refills, so a retry needs no wait
+        #: of its own.
+        self.budget_spent = False
         #: The ``x-request-id`` response header, to quote to xAI support.
         self.request_id = request_id
         #: xAI's ``code`` (a gRPC status sentence) or OpenAI's ``error.code``, when sent.

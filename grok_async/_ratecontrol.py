@@ -1,17 +1,21 @@
 """Adaptive concurrency for fan-out: the whole batch backs off together.
 
-Each HTTP attempt of a fan-out takes a slot from one :class:`AdaptiveLimiter`. A rate-limit
-signal (429, or 503 with Retry-After) halves the number of slots (at most once per round
-trip: a burst of 429s answering requests sent together counts once) and makes every
-request wait out the server's Retry-After; each window of ``limit`` successes adds one slot
-back, up to the configured concurrency. This is AIMD, the rule TCP uses: it converges on
-what the server accepts instead of each request hammering on its own.
+Each HTTP attempt of a fan-out takes a slot from one :class:`AdaptiveLimiter`. Pacing to
+the team's budgets is not its job: the client's pacer (``_pacer``) starts each model's
+calls no faster than the ``X-Ratelimit-*`` headers allow, and a 429 those headers explain
+(the budget is spent) is the pacer's to wait out. What is left here are refusals the
+budgets do not explain. A stray one (a few per cent of attempts) is the request's own to
+back off from (after the server's Retry-After, if it sent one). When they become correlated
+(a quarter of recent attempts or more; 429s, or 503s with Retry-After), the server is
+limiting something else, often concurrency: the slots are halved (at most once per round
+trip: a burst of 429s answering requests sent together counts once) and every request
+waits out the server's Retry-After; each window of ``limit`` successes adds one slot back, up to
+the configured concurrency. This is AIMD, the rule TCP uses.
 
-Slots bound concurrency, but a server's limit is often a *rate*: when the pause ends, every
-waiting request would fire at once and all but one be refused again. So a rate-limit
-signal also spaces attempt starts: the server's Retry-After apart (its hint of when the
-next request will be accepted; without a hint the spacing grows by half per signal), at
-most a second, shrinking by 3 % with each success until it vanishes.
+When the slots are cut, the pause's end must not fire every waiting request at once, so
+starts are also spaced: the server's Retry-After apart (its hint of when the next request
+will be accepted; without a hint the spacing grows by half per signal), at most a second,
+shrinking by 3 % with each success until it vanishes.
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ __all__ = ["AdaptiveLimiter", "attempt_counter"]
 _MIN_INTERVAL = 0.001
 # Spacing is capped at one start per second; longer waits are the shared pause's job.
 _MAX_INTERVAL = 1.0
+# Refusals the budget headers do not explain cut concurrency only once they are more than
+# this share of recent attempts (an average over about 1 / _SHARE_WEIGHT attempts): a few
+# stray 429s must not throttle a whole batch, a server refusing most attempts must.
+_CORRELATED = 0.25
+_SHARE_WEIGHT = 0.05
 
 #: Set by a fan-out worker (once: it resets the count before each of its requests, which
 #: run one after the other in its task): the limiter counts the current request's attempts
@@ -51,6 +60,8 @@ class AdaptiveLimiter:
         self.in_flight = 0
         self.attempts = 0
         self.rate_limited = 0
+        #: Recent attempts refused without the budget headers explaining it, as a share.
+        self.refused_share = 0.0
         self._successes = 0
         self._last_decrease = -1.0
         self._pause_until = 0.0
@@ -138,30 +149,48 @@ class AdaptiveLimiter:
     def release(self, started: float, error: BaseException | None = None) -> None:
         """Give the slot back, learning from how the attempt ended."""
         self.in_flight -= 1
-        if isinstance(error, APIStatusError) and is_rate_limit(error):
-            self.rate_limited += 1
-            asked = retry_after_header(error.headers)
-            if asked:
-                until = time.monotonic() + asked
-                if until > self._pause_until:
-                    self._pause_until = until
-                    if self.on_pause is not None:
-                        self.on_pause(asked)
-            # The wait the server asked for, spread over the slots we keep: one start per
-            # hint when we are down to one slot (a rate limit), less when several in-flight
-            # requests are welcome (a concurrency limit).
-            hint = min((asked or 0.0) / self.limit, _MAX_INTERVAL)
-            if started >= self._last_decrease:
-                # Only attempts started after the last decrease signal a new one: a burst of
-                # refusals answering requests sent together counts once.
-                self.limit = max(1, self.limit // 2)
-                self._last_decrease = time.monotonic()
-                self._successes = 0
-                grown = self._interval * 1.5 if not hint else self._interval
-                self._interval = min(_MAX_INTERVAL, max(grown, hint, _MIN_INTERVAL))
-            else:
-                self._interval = max(self._interval, hint)
-        elif error is None:
+        refusal = error if isinstance(error, APIStatusError) and is_rate_limit(error) else None
+        unexplained = refusal is not None and not refusal.budget_spent
+        # The share of recent attempts refused for no reason the budget headers give.
+        self.refused_share += _SHARE_WEIGHT * (float(unexplained) - self.refused_share)
+        if refusal is None:
+            self._succeeded(error is None)
+            return
+        self.rate_limited += 1
+        # A spent budget is the pacer's to wait out (it holds every call of the model until
+        # the budget refills), and a stray refusal while the budgets show plenty left is the
+        # request's own to back off from (after its Retry-After, if any): cutting the batch's
+        # concurrency for either would only lose throughput.
+        if unexplained and self.refused_share >= _CORRELATED:
+            self._back_off(started, retry_after_header(refusal.headers))
+        self._wake()
+
+    def _back_off(self, started: float, asked: float | None) -> None:
+        """AIMD's decrease, and a pause for the server's Retry-After, if it sent one."""
+        if asked:
+            until = time.monotonic() + asked
+            if until > self._pause_until:
+                self._pause_until = until
+                if self.on_pause is not None:
+                    self.on_pause(asked)
+        # The wait the server asked for, spread over the slots we keep: one start per
+        # hint when we are down to one slot (a rate limit), less when several in-flight
+        # requests are welcome (a concurrency limit).
+        hint = min((asked or 0.0) / self.limit, _MAX_INTERVAL)
+        if started >= self._last_decrease:
+            # Only attempts started after the last decrease signal a new one: a burst of
+            # refusals answering requests sent together counts once.
+            self.limit = max(1, self.limit // 2)
+            self._last_decrease = time.monotonic()
+            self._successes = 0
+            grown = self._interval * 1.5 if not hint else self._interval
+            self._interval = min(_MAX_INTERVAL, max(grown, hint, _MIN_INTERVAL))
+        else:
+            self._interval = max(self._interval, hint)
+
+    def _succeeded(self, answered: bool) -> None:
+        """AIMD's increase after an answer (other failures teach nothing), then wake."""
+        if answered:
             if self._interval > 0.0:
                 self._interval *= 0.97
                 if self._interval < _MIN_INTERVAL:

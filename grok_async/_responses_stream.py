@@ -182,6 +182,11 @@ class ResponseStream(AsyncStream[ResponseStreamEvent]):
         except Exception:  # nothing usable arrived
             return None
 
+    def _usage_tokens(self) -> int | None:
+        final = self._assembled.final
+        usage = None if final is None else final.usage
+        return None if usage is None else usage.total_tokens
+
     async def get_final_completion(self) -> Any:
         """Not for Responses streams: use :meth:`get_final_response`."""
         raise TypeError("a Responses stream has no chat completion; use get_final_response()")
@@ -230,6 +235,11 @@ class ResponseAccumulator:
         self._final: Response | None = None
         self._final_type: str | None = None
         self._items: dict[int, _ItemState] = {}
+
+    @property
+    def final(self) -> Response | None:
+        """The response a lifecycle event carried last (``None`` before one came)."""
+        return self._final
 
     def _state(self, output_index: int) -> _ItemState:
         state = self._items.get(output_index)

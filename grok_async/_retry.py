@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     import tenacity as _t
 
-from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
+from ._constants import (
+    INITIAL_RETRY_DELAY,
+    MAX_RETRY_AFTER,
+    MAX_RETRY_DELAY,
+    SPENT_BUDGET_RETRIES,
+)
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -117,6 +122,8 @@ def wait_for(exc: BaseException | None, retry_number: int) -> float:
         asked = retry_after_header(exc.headers)
         if asked is not None:
             return asked
+        if exc.budget_spent:
+            return 0.0  # the pacer holds the retry back until the budget refills
     return backoff_delay(retry_number)
 
 
@@ -158,10 +165,16 @@ def _stop(max_retries: int, rate_limit_retries: int) -> Callable[[_t.RetryCallSt
     come; spending a request's retry budget on them would give up too early."""
     failures = 0
     paced = 0
+    spent = 0
 
     def stop(state: _t.RetryCallState) -> bool:
-        nonlocal failures, paced
+        nonlocal failures, paced, spent
         exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, APIStatusError) and exc.budget_spent and spent < SPENT_BUDGET_RETRIES:
+            # The client's pacer holds the request until the budget refills; only a server
+            # that never refills (a limit of zero) runs this out.
+            spent += 1
+            return False
         if paced < rate_limit_retries and is_rate_limit(exc):
             paced += 1
             return False

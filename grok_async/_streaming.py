@@ -240,6 +240,15 @@ class AsyncStream(Generic[T]):
         if self._ending is None:
             self._ending = (outcome, error)
             self.timings.total = time.perf_counter() - self._started
+            settle = self.response.settle
+            if settle is not None:
+                # The call was paced by an estimate of its tokens: now its usage tells.
+                settle(self._usage_tokens())
+
+    def _usage_tokens(self) -> int | None:
+        """The ``total_tokens`` of the usage the stream carried, if it carried one."""
+        usage = None if self._accumulator is None else self._accumulator.usage
+        return None if usage is None else usage.total_tokens
 
     async def _report(self) -> None:
         """Tell hooks and tracing how the stream ended, once it has, once (observed only)."""
@@ -413,6 +422,11 @@ class ChatCompletionAccumulator:
         self._usage: Usage | None = None
         self._citations: list[str] | None = None
         self._fingerprint: str | None = None
+
+    @property
+    def usage(self) -> Usage | None:
+        """The last ``usage`` a chunk carried."""
+        return self._usage
 
     def add(self, chunk: ChatCompletionChunk) -> None:
         """Fold one chunk in."""

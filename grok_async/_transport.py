@@ -104,6 +104,7 @@ class HTTPResponse:
         "headers",
         "reason",
         "request_id",
+        "settle",
         "started",
         "status",
         "time_to_headers",
@@ -137,6 +138,9 @@ class HTTPResponse:
         self.timings: Timings | None = None
         self.started = 0.0
         self.call: Call | None = None
+        #: Set by the client for a call paced from a model's budgets: a stream calls it
+        #: with its usage's ``total_tokens`` to correct the estimate the call was paced by.
+        self.settle: Callable[[object], None] | None = None
 
     def _release(self) -> None:
         watch = self._watch

@@ -40,11 +40,20 @@ def pool_in_use(client: AsyncGrok) -> int:
 
 
 def live_objects(*types: type[Any]) -> dict[str, int]:
-    """How many instances of each of ``types`` are alive, after a full garbage collection."""
+    """How many instances of each of ``types`` are alive, after a full garbage collection
+    (asyncio tasks and futures: of the running loop only)."""
     gc.collect()
     wanted = dict.fromkeys(types, 0)
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
     for obj in gc.get_objects():
         kind = type(obj)
         if kind in wanted:
+            # Tasks and futures of another loop (a thread-mode emulator's, serving the
+            # client's kept-alive connections) are not the client's.
+            if loop is not None and isinstance(obj, asyncio.Future) and obj.get_loop() is not loop:
+                continue
             wanted[kind] += 1
     return {t.__name__: n for t, n in wanted.items()}

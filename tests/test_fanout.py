@@ -362,7 +362,9 @@ async def test_try_acquire_takes_a_free_slot_only_when_nothing_holds_back() -> N
         assert limiter.try_acquire() is None
         limiter.release(first)  # wakes the waiter
         limiter.release(await waiter)
-        # A server pause, then spacing, also send it to the slow path.
+        # A server pause, then spacing, also send it to the slow path (once refusals are
+        # correlated: a server refusing most attempts).
+        limiter.refused_share = 0.5
         limiter.release(
             limiter.try_acquire() or 0.0,
             RateLimitError("slow", status_code=429, headers={"retry-after-ms": "30"}),
@@ -379,6 +381,7 @@ async def test_rate_limit_spaces_attempt_starts_then_recovers() -> None:
     """After a 429 with retry-after-ms, starts are spaced by the hint per slot; successes
     shrink the spacing back to nothing."""
     limiter = AdaptiveLimiter(4)
+    limiter.refused_share = 0.5  # a server refusing most attempts
     started = await limiter.acquire()
     limiter.release(
         started,
@@ -405,6 +408,7 @@ async def test_a_waiter_cancelled_during_a_pause_passes_its_turn_on() -> None:
     """If the waiter woken for a free slot is cancelled while sitting out a Retry-After
     pause, the next waiter still gets the slot (no lost wake-up)."""
     limiter = AdaptiveLimiter(1)
+    limiter.refused_share = 0.5  # a server refusing most attempts
     first = await limiter.acquire()
     w1 = asyncio.create_task(limiter.acquire())
     w2 = asyncio.create_task(limiter.acquire())

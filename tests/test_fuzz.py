@@ -421,6 +421,7 @@ class ScriptedBody:
         self.timings = None  # set by the client on real responses; none here
         self.started = 0.0
         self.call = None
+        self.settle = None  # the client's pacing hook: no pacing here
         self._pieces = list(pieces)
         self.closed = False
         self.finished = False

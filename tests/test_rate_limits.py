@@ -85,14 +85,16 @@ async def test_server_timings_reach_result_timings() -> None:
 
 
 async def test_a_refused_request_updates_the_view_too() -> None:
-    """A 429's own headers (the budget spent) reach rate_limits()."""
+    """A 429's own headers (the budget spent) reach rate_limits(). (A call naming no model
+    is not paced, so with max_retries=0 its refusal surfaces.)"""
+    body = orjson.dumps({"model": "grok-4", "messages": MESSAGES})
     async with (
         FakeGrok(requests_per_minute=1, time_scale=10.0) as fake,
         AsyncGrok(api_key="test", base_url=fake.base_url, max_retries=0) as client,
     ):
-        await client.chat.completions.create(model="grok-4", messages=MESSAGES)
+        await client.request("POST", "/chat/completions", body=body)
         with pytest.raises(RateLimitError) as caught:
-            await client.chat.completions.create(model="grok-4", messages=MESSAGES)
+            await client.request("POST", "/chat/completions", body=body)
         assert "Requests per Minute" in str(caught.value)
         state = client.rate_limits()
         assert state is not None and state.requests_remaining == 0
@@ -175,21 +177,20 @@ async def test_a_request_larger_than_the_tpm_limit_fails_at_once() -> None:
 
 
 async def test_a_spent_token_budget_is_not_mistaken_for_a_too_large_request() -> None:
-    """A "too many tokens" 429 for a budget already used up stays a plain RateLimitError."""
+    """A "too many tokens" 429 for a budget already used up is waited out (the call is
+    answered once the budget refills), never a RequestTooLargeError."""
     prompt = [{"role": "user", "content": "word " * 30}]
     async with (
-        FakeGrok(tokens_per_minute=100, time_scale=10.0) as fake,
-        AsyncGrok(api_key="test", base_url=fake.base_url, max_retries=0) as client,
+        FakeGrok(tokens_per_minute=100, time_scale=0.02) as fake,
+        AsyncGrok(
+            api_key="test", base_url=fake.base_url, max_retries=0, rate_limit_period=fake.minute
+        ) as client,
     ):
-        refusal: RateLimitError | None = None
-        for _ in range(10):
-            try:
-                await client.chat.completions.create(model="grok-4", messages=prompt)
-            except RateLimitError as exc:
-                refusal = exc
-                break
-    assert type(refusal) is RateLimitError
-    assert "Tokens per Minute" in str(refusal)
+        for _ in range(6):
+            await client.chat.completions.create(model="grok-4", messages=prompt)
+        # The budget held about two of these at a time: the others had to wait for it.
+        assert client.rate_limits("grok-4") is not None
+        assert fake.stats.requests >= 6
 
 
 @pytest.mark.parametrize("remaining", ["inf", "nan", "lots"], ids=["inf", "nan", "garbage"])
@@ -205,14 +206,20 @@ def test_a_nonsense_remaining_header_leaves_a_plain_rate_limit_error(remaining: 
 
 async def test_a_prompt_over_one_seconds_tokens_is_not_too_large_under_per_second() -> None:
     """Under "per_second" refill a prompt larger than a second's tokens but within the
-    minute's limit is refused as a spent budget (RateLimitError), never RequestTooLargeError."""
+    minute's limit is a spent budget: the server's refusal says so (RateLimitError with
+    xAI's text, never RequestTooLargeError), and a paced call waits it out."""
     prompt = [{"role": "user", "content": "word " * 150}]
+    body = orjson.dumps({"model": "grok-4", "messages": prompt})
     async with (
-        FakeGrok(tokens_per_minute=6000, refill="per_second", time_scale=10.0) as fake,
-        AsyncGrok(api_key="test", base_url=fake.base_url, max_retries=0) as client,
+        FakeGrok(tokens_per_minute=6000, refill="per_second", time_scale=0.05) as fake,
+        AsyncGrok(
+            api_key="test", base_url=fake.base_url, max_retries=0, rate_limit_period=fake.minute
+        ) as client,
     ):
-        await client.chat.completions.create(model="grok-4", messages=prompt)
+        await client.request("POST", "/chat/completions", body=body)
         with pytest.raises(RateLimitError) as caught:
-            await client.chat.completions.create(model="grok-4", messages=prompt)
-    assert type(caught.value) is RateLimitError
-    assert "Tokens per Minute" in str(caught.value)
+            await client.request("POST", "/chat/completions", body=body)
+        assert type(caught.value) is RateLimitError
+        assert "Tokens per Minute" in str(caught.value)
+        answer = await client.chat.completions.create(model="grok-4", messages=prompt)
+    assert answer.choices

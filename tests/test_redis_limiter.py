@@ -243,7 +243,8 @@ async def test_a_fan_out_draws_every_request_and_shares_server_pauses(
     redis_server: RedisServer, key: str, limiters: list[RedisRateLimiter]
 ) -> None:
     """create_many(rate_limit=...) paces every request by the shared budget (counted at the
-    server), and a 429 with Retry-After it meets pauses the other workers too."""
+    server), and a pause it takes for correlated 429s (with Retry-After) holds back the other
+    workers too."""
     limiter = make(limiters, redis_server, key, requests_per_minute=1200)  # 20/s, burst 20
     watcher = make(limiters, redis_server, key, requests_per_minute=1200)
     async with FakeGrok() as fake, AsyncGrok(FAKE_KEY, base_url=fake.base_url) as client:
@@ -258,7 +259,9 @@ async def test_a_fan_out_draws_every_request_and_shares_server_pauses(
             inside = sum(1 for t in times[i:] if t - start <= 0.5)
             assert inside <= 20 + 20 * 0.5 + 1
 
-        fake.enqueue(Fault.status(429, retry_after=1.0))
+        # Refusals correlated enough to pause the fan-out (a stray one would only delay
+        # its own request): the sixth in a row asks for a second.
+        fake.enqueue(*[Fault.status(429, retry_after=0.02)] * 5, Fault.status(429, retry_after=1.0))
         run = asyncio.ensure_future(
             client.chat.completions.create_many([request(0)], rate_limit=limiter)
         )
@@ -271,7 +274,7 @@ async def test_a_fan_out_draws_every_request_and_shares_server_pauses(
         assert await wait_until_async(watch, timeout=3.0)
         (result,) = await run
         assert result.choices[0].message.content is not None
-        assert len(fake.requests) == 36 + 2  # the refused attempt and its retry
+        assert len(fake.requests) == 36 + 7  # six refused attempts and the answered one
 
 
 async def wait_until_async(predicate: Any, timeout: float) -> bool:
@@ -313,7 +316,9 @@ async def test_the_in_process_budget_works_as_rate_limit_too() -> None:
     a server pause is stored in it."""
     budget = RateBudget(requests_per_minute=60)  # one a second: a burst of one
     async with FakeGrok() as fake, AsyncGrok(FAKE_KEY, base_url=fake.base_url) as client:
-        fake.enqueue(Fault.status(429, retry_after=0.3))
+        # Refusals the budget headers do not explain pause the fan-out once they are most
+        # of its attempts (a stray one only delays its own request).
+        fake.enqueue(*[Fault.status(429, retry_after=0.05)] * 5, Fault.status(429, retry_after=0.3))
         started = time.monotonic()
         (result,) = await client.chat.completions.create_many([request(0)], rate_limit=budget)
         assert result.choices[0].message.content
@@ -342,7 +347,7 @@ async def test_a_pause_that_cannot_be_shared_is_logged_not_fatal(
 ) -> None:
     """A failure to share a server pause is a warning; the fan-out still pauses and ends."""
     async with FakeGrok() as fake, AsyncGrok(FAKE_KEY, base_url=fake.base_url) as client:
-        fake.enqueue(Fault.status(429, retry_after=0.1))
+        fake.enqueue(*[Fault.status(429, retry_after=0.02)] * 6)  # correlated: a pause
         with caplog.at_level("WARNING", logger="grok_async"):
             (result,) = await client.chat.completions.create_many(
                 [request(0)], rate_limit=_Unsharable()

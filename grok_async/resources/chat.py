@@ -325,11 +325,11 @@ class Completions:
         body = _body(model, messages, stream, params, extra_body)
         client = self._client
         budget = client._budget
-        estimate = 0
+        # What the call may cost the token budgets: paces it, corrected from usage later.
+        estimate = estimate_tokens(
+            body, params.get("max_completion_tokens") or params.get("max_tokens")
+        )
         if budget is not None:
-            estimate = estimate_tokens(
-                body, params.get("max_completion_tokens") or params.get("max_tokens")
-            )
             await budget.acquire(estimate)
         if deferred:
             from .deferred import start_deferred
@@ -352,7 +352,10 @@ class Completions:
                 timeout=timeout,
                 max_retries=max_retries,
                 model=model,
+                tokens=estimate,
             )
+            if budget is not None:
+                _settle_budget_too(response, budget, estimate)
             return AsyncStream(response, ChatCompletionChunk, max_event_size=client.max_event_size)
         completion = await client.request(
             "POST",
@@ -362,6 +365,7 @@ class Completions:
             timeout=timeout,
             max_retries=max_retries,
             model=model,
+            tokens=estimate,
             decode=_decode_completion,
         )
         if budget is not None:
@@ -642,3 +646,15 @@ class Chat:
 
             self._deferred = Deferred(self._client)
         return self._deferred
+
+
+def _settle_budget_too(response: HTTPResponse, budget: RateLimiter, estimate: int) -> None:
+    """Make a stream's end settle the configured budget as well as the server's pacing."""
+    paced = response.settle
+
+    def settle(total: object) -> None:
+        budget.settle(estimate, total if isinstance(total, int) else estimate)
+        if paced is not None:
+            paced(total)
+
+    response.settle = settle
