@@ -1,20 +1,23 @@
 """Client-side rate budgets: requests and tokens per minute, shared by every call of a client.
 
-xAI limits each team per model in requests and tokens per minute. A client that knows its
-share can stay under it instead of learning it from 429s: every chat completion of the
-client (and of its ``with_options`` copies, and every fan-out) draws from these budgets.
+xAI limits each team per model in requests and tokens per minute, and the client paces
+every call from the budgets the server reports. A client that should keep to a fixed share
+of them sets budgets of its own: every chat completion of the client (and of its
+``with_options`` copies, and every fan-out) draws from these too.
 
-Each budget is a bucket refilled continuously at ``per_minute / 60`` per second, holding at
-most one second's worth, so starts are smooth rather than a burst of a minute's quota. A
-request's tokens are not known before its answer: the estimate (prompt bytes / 4 plus the
-requested output cap) is drawn first and corrected by the difference once ``usage``
-arrives. A bucket may go into debt for one large request; later ones wait until it is
-repaid, so over any minute the budget holds.
+Each budget is a bucket refilled continuously at ``per_minute / 60`` per second, holding up
+to a minute's worth, so a fresh client may spend its share at once (the server's headers
+keep a burst from overrunning what the server grants). Requests wait for the budget in the
+order they asked. A request's tokens are not known before its answer: the estimate
+(prompt bytes / 4 plus the requested output cap) is drawn first and corrected by the
+difference once ``usage`` arrives. A bucket may go into debt for one large request; later
+ones wait until it is repaid, so over any minute the budget holds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 
 __all__ = ["RateBudget", "estimate_tokens"]
@@ -35,7 +38,7 @@ class _Bucket:
         if per_minute <= 0:
             raise ValueError("a per-minute budget must be > 0")
         self.per_second = per_minute / 60.0
-        self.capacity = max(1.0, self.per_second)
+        self.capacity = max(1.0, per_minute)
         self.balance = self.capacity
         self.updated = time.monotonic()
 
@@ -64,19 +67,49 @@ class RateBudget:
         self.tokens = _Bucket(tokens_per_minute) if tokens_per_minute else None
         # Until when the server asked everyone to wait (a 429's Retry-After), monotonic.
         self._pause_until = 0.0
+        # Requests waiting for the budget, in the order they asked; the first one waits
+        # for the refill, the others for their turn.
+        self._line: collections.deque[asyncio.Future[None]] = collections.deque()
 
     async def acquire(self, tokens: int) -> None:
-        """Wait until one request and ``tokens`` tokens fit the budgets, then draw them."""
-        while True:
-            now = time.monotonic()
-            wait = self._pause_until - now
-            for bucket, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
-                if bucket is not None:
-                    bucket.refill(now)
-                    wait = max(wait, bucket.wait_for(amount))
-            if wait <= 0.0:
-                break
+        """Wait until one request and ``tokens`` tokens fit the budgets, then draw them.
+
+        First come, first served: while others wait, a newcomer queues behind them (a
+        small request does not overtake a large one that waits for the refill).
+        """
+        line = self._line
+        if line or self._wait(tokens) > 0.0:
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            line.append(turn)
+            if len(line) == 1:
+                turn.set_result(None)
+            try:
+                await turn
+                await self._wait_and_draw(tokens)
+            finally:
+                line.remove(turn)
+                if line and not line[0].done():
+                    line[0].set_result(None)
+            return
+        self._draw(tokens)
+
+    def _wait(self, tokens: int) -> float:
+        """Seconds until one request and ``tokens`` fit (0: now)."""
+        now = time.monotonic()
+        wait = self._pause_until - now
+        for bucket, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
+            if bucket is not None:
+                bucket.refill(now)
+                wait = max(wait, bucket.wait_for(amount))
+        return wait
+
+    async def _wait_and_draw(self, tokens: int) -> None:
+        # A timed wait, not an event: nothing but the clock refills a bucket.
+        while (wait := self._wait(tokens)) > 0.0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
+        self._draw(tokens)
+
+    def _draw(self, tokens: int) -> None:
         if self.requests is not None:
             self.requests.balance -= 1.0
         if self.tokens is not None:

@@ -1,9 +1,11 @@
 """Fan-out: many requests, bounded in flight, each ending exactly once.
 
-``concurrency`` workers pull requests from the caller's iterable (sync or async) one at a
-time, so a million-request generator is never materialised; finished results go through a
-bounded queue to the consumer. All attempts share one :class:`AdaptiveLimiter`, so on a
-rate-limit signal the whole batch backs off together.
+Workers pull requests from the caller's iterable (sync or async) one at a time, so a
+million-request generator is never materialised; finished results go through a bounded
+queue to the consumer. All attempts share one :class:`AdaptiveLimiter`, whose
+``concurrency`` slots bound the attempts in flight, so on correlated refusals the whole
+batch backs off together. There are twice as many workers as slots: a request waiting
+out its backoff before a retry holds no slot, and another request may use it meanwhile.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from ._constants import USD_TICKS
+from ._pacer import budget_waits
 from ._ratecontrol import AdaptiveLimiter, attempt_counter
 
 __all__ = ["FanOutStats", "Progress", "iter_many", "run_many"]
@@ -35,6 +38,8 @@ R = TypeVar("R")
 # Latencies are kept in a fixed-size reservoir so memory stays flat for any number of
 # requests; 10,000 samples put p99 within a fraction of a percent.
 _RESERVOIR = 10_000
+# Workers per slot of concurrency (see the module's docstring).
+_WORKERS_PER_SLOT = 2
 
 
 @attrs.define
@@ -47,6 +52,10 @@ class FanOutStats:
     retries: int = 0
     in_flight: int = 0
     rate_limited: int = 0
+    #: Starts the team's budgets held back (the pacer waited for them to refill), and the
+    #: seconds those waits took in all (summed over requests, so it may exceed elapsed).
+    budget_waits: int = 0
+    budget_wait_seconds: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
@@ -114,7 +123,8 @@ class FanOutStats:
                 self._latencies[slot] = latency
 
     def summary(self) -> str:
-        """One line: counts, rate, latency percentiles, retries and tokens."""
+        """One line: counts, rate, latency percentiles, retries, budget waits, tokens and
+        cost (when the server sent any)."""
         p50, p99 = self.p50, self.p99
         lat = (
             f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
@@ -124,7 +134,9 @@ class FanOutStats:
         return (
             f"{self.succeeded} ok, {self.failed} failed in {self.elapsed:.2f} s "
             f"({self.requests_per_second:,.0f} req/s); {lat}; {self.retries} retries "
-            f"({self.rate_limited} rate-limited); {self.total_tokens:,} tokens"
+            f"({self.rate_limited} rate-limited); {self.budget_waits} budget waits "
+            f"({self.budget_wait_seconds:.1f} s); {self.total_tokens:,} tokens"
+            + (f"; ${self.cost_usd:.4f}" if self.cost_usd else "")
         )
 
 
@@ -244,6 +256,8 @@ async def _work(
     # own task, one after the other, so one counter per worker, reset per request, will do.
     attempts = [0]
     attempt_counter.set(attempts)
+    waits = [0.0, 0.0]
+    budget_waits.set(waits)
     while True:
         item = source.take() if sync else await source.next()
         if item is None:
@@ -267,6 +281,10 @@ async def _work(
         if attempts[0] > 1:
             stats.retries += attempts[0] - 1
         stats.rate_limited = limiter.rate_limited
+        if waits[0]:
+            stats.budget_waits += int(waits[0])
+            stats.budget_wait_seconds += waits[1]
+            waits[0] = waits[1] = 0.0
         stats.record(time.monotonic() - started, result)
         waiting = deliver(index, result)
         if waiting is not None:
@@ -311,7 +329,8 @@ async def run_many(
         results[index] = result
 
     workers = [
-        asyncio.create_task(_work(source, call, limiter, stats, store)) for _ in range(concurrency)
+        asyncio.create_task(_work(source, call, limiter, stats, store))
+        for _ in range(concurrency * _WORKERS_PER_SLOT)
     ]
     try:
         done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
@@ -357,7 +376,7 @@ async def iter_many(
         # nobody reads any more.
         await queue.put(_WORKER_DONE)
 
-    workers = [asyncio.create_task(feed()) for _ in range(concurrency)]
+    workers = [asyncio.create_task(feed()) for _ in range(concurrency * _WORKERS_PER_SLOT)]
     running = len(workers)
     try:
         while running:

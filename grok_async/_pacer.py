@@ -29,6 +29,7 @@ goes ahead of every request never sent.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import math
@@ -36,7 +37,16 @@ import time
 
 from ._ratelimits import RateLimits
 
-__all__ = ["COLD_START", "Pacer", "Ticket"]
+__all__ = ["COLD_START", "Pacer", "Ticket", "budget_waits"]
+
+#: Set by a fan-out worker to a list ``[waits, seconds]`` it shares with the fan-out's
+#: statistics: each start the budgets held back adds one wait and the seconds it waited.
+budget_waits: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "grok_async_budget_waits", default=None
+)
+
+# Monotonic seconds (a module attribute, so tests can drive the pacer with a fake clock).
+_clock = time.monotonic
 
 # The longest probe delay, as a share of the period: a fixed window's first reset is found
 # within a twentieth of a minute, at the price of about twenty refused probes.
@@ -69,6 +79,8 @@ class _Level:
 
     __slots__ = (
         "anchor",
+        "base",
+        "based_at",
         "confirm",
         "drawn_at",
         "limit",
@@ -86,6 +98,10 @@ class _Level:
         self.remaining = 0.0
         self.drawn_at = 0  # this client's draws counted up to the reading's attempt
         self.read_at = 0.0  # when that attempt started (monotonic)
+        # The level's base: (what was left, this client's draws then), since ``based_at``;
+        # the reading's, or a full budget's (beyond which the refill is lost).
+        self.base = (0.0, 0)
+        self.based_at = 0.0
         self.peak = 0.0  # the most the budget was seen to hold
         self.others = 0.0  # what others draw per second, learned from low readings
         self.anchor: tuple[float, float, int] | None = None  # (time, remaining, drawn)
@@ -101,8 +117,13 @@ class _Level:
         return max(self.limit / period - self.others, self.limit / period / 100.0)
 
     def level(self, drawn: int, now: float, period: float) -> float:
-        refilled = (now - self.read_at) * self.rate(period)
-        return min(self.remaining - (drawn - self.drawn_at) + refilled, self.peak)
+        left, then = self.base
+        level = left - (drawn - then) + (now - self.based_at) * self.rate(period)
+        if level > self.peak:
+            # Full: what refills beyond it is lost, as from a full bucket.
+            self.base, self.based_at = (self.peak, drawn), now
+            return self.peak
+        return level
 
     def wait_for(
         self, amount: float, margin: float, drawn: int, now: float, period: float
@@ -113,6 +134,7 @@ class _Level:
         if self.windowed and self.next_reset and now >= self.next_reset:
             # The expected window start: believe nothing until a probe confirms it.
             self.remaining, self.drawn_at, self.read_at = 0.0, drawn, now
+            self.base, self.based_at = (0.0, drawn), now
             self.confirm = True
             while self.next_reset <= now:
                 self.next_reset += period
@@ -173,7 +195,8 @@ class _Level:
         self.limit = limit
         self.remaining = remaining - min(doubt, float(remaining))
         self.drawn_at = drawn
-        self.read_at = started
+        self.read_at = self.based_at = started
+        self.base = (self.remaining, drawn)
         self.peak = min(float(limit), max(self.peak, remaining + 1.0))
         if answered and not confirming:
             self.confirm = False
@@ -271,7 +294,7 @@ class Pacer:
         """A ticket at once when nobody waits and the budgets allow it, else ``None``."""
         if self._queue:
             return None
-        now = time.monotonic()
+        now = _clock()
         if self._wait(tokens, now) > 0.0:
             return None
         return self._draw(seq, tokens, now)
@@ -280,7 +303,7 @@ class Pacer:
         """Wait for this request's turn (by submission number) and the budgets."""
         waiter: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._queue, (seq, tokens, waiter))
-        began = time.monotonic()
+        began = _clock()
         self._dispatch()
         try:
             ticket = await waiter
@@ -293,8 +316,13 @@ class Pacer:
                 heapq.heapify(self._queue)
             self._dispatch()
             raise
+        waited = ticket.started - began
         self.waits += 1
-        self.waited += ticket.started - began
+        self.waited += waited
+        counter = budget_waits.get()
+        if counter is not None:
+            counter[0] += 1
+            counter[1] += waited
         return ticket
 
     def _dispatch(self) -> None:
@@ -308,7 +336,7 @@ class Pacer:
             if waiter.done():  # cancelled while queued
                 heapq.heappop(queue)
                 continue
-            now = time.monotonic()
+            now = _clock()
             wait = self._wait(tokens, now)
             if wait > 0.0:
                 if wait < math.inf:  # else news (an answer, a refusal) dispatches again
@@ -386,7 +414,7 @@ class Pacer:
         limit = self._requests.limit
         first = self.period / limit if limit else 0.05
         self._probe = min(max(self._probe * 2.0, first), self.period * _PROBE_SHARE)
-        self._pause_until = max(self._pause_until, time.monotonic() + self._probe)
+        self._pause_until = max(self._pause_until, _clock() + self._probe)
         self.done(ticket)
         return True
 

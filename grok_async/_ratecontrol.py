@@ -69,6 +69,8 @@ class AdaptiveLimiter:
         self._interval = 0.0
         self._last_start = 0.0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        # Waiters woken for a free slot that have not run yet: their slots are spoken for.
+        self._woken = 0
         #: Called with the seconds of each server pause that extends the current one, so
         #: a shared rate limiter can hold back other processes too (see ``rate_limit=``).
         self.on_pause: Callable[[float], object] | None = None
@@ -79,7 +81,7 @@ class AdaptiveLimiter:
 
         The common case of a fan-out that is not being rate-limited, without a coroutine.
         """
-        if self._waiters or self.in_flight >= self.limit or self._interval > 0.0:
+        if self._waiters or self._woken or self.in_flight >= self.limit or self._interval > 0.0:
             return None
         now = time.monotonic()
         if self._pause_until > now:
@@ -113,7 +115,7 @@ class AdaptiveLimiter:
                 if self._interval > 0.0 and due > now:
                     await asyncio.sleep(due - now)
                     continue
-                if self.in_flight < self.limit and (is_retry or not self._waiters):
+                if self.in_flight + self._woken < self.limit and (is_retry or not self._waiters):
                     break
                 waiter = asyncio.get_running_loop().create_future()
                 if is_retry:
@@ -122,9 +124,14 @@ class AdaptiveLimiter:
                     self._waiters.append(waiter)
                 try:
                     await waiter
+                except BaseException:
+                    if waiter.done() and not waiter.cancelled():
+                        self._woken -= 1  # woken, then cancelled: its slot is free again
+                    raise
                 finally:
                     if waiter in self._waiters:
                         self._waiters.remove(waiter)
+                self._woken -= 1
                 is_retry = True  # it has waited its turn: do not queue behind newcomers
         except BaseException:
             # Leaving without a slot (cancelled in a wait, a pause or the spacing): this
@@ -139,11 +146,13 @@ class AdaptiveLimiter:
         return self._last_start
 
     def _wake(self) -> None:
-        free = self.limit - self.in_flight
+        free = self.limit - self.in_flight - self._woken
         while free > 0 and self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
+                # Its slot is kept for it until it runs: a newcomer must not take it.
                 waiter.set_result(None)
+                self._woken += 1
                 free -= 1
 
     def release(self, started: float, error: BaseException | None = None) -> None:

@@ -21,30 +21,64 @@ def test_estimate_is_bytes_over_four_plus_the_output_cap() -> None:
     assert estimate_tokens(b"x" * 400, 50) == 150
 
 
-async def test_requests_per_minute_paces_after_one_seconds_burst() -> None:
-    """600/min allows 10 at once (one second's worth), then one every 0.1 s."""
+async def test_requests_per_minute_allows_a_minutes_burst_then_paces() -> None:
+    """600/min: a fresh budget lends its whole minute at once (as the server's does), then,
+    spent, lets one through every 0.1 s."""
     budget = RateBudget(requests_per_minute=600)
     start = time.monotonic()
+    for _ in range(600):
+        await budget.acquire(0)
+    assert time.monotonic() - start < 0.5  # the burst
     stamps = []
-    for _ in range(15):
+    for _ in range(5):
         await budget.acquire(0)
         stamps.append(time.monotonic() - start)
-    assert stamps[9] < 0.05  # the burst
-    assert stamps[14] >= 0.45  # then paced
-    assert stamps[14] < 1.5
+    assert stamps[-1] >= 0.4  # then paced
+    assert stamps[-1] < 2.0
 
 
 async def test_tokens_budget_lends_then_waits_and_settles() -> None:
     """A full token bucket lends one large request; the next waits until it is repaid,
     and a smaller real usage gives the difference back."""
-    budget = RateBudget(tokens_per_minute=6000)  # 100 per second, capacity 100
-    await budget.acquire(150)  # lent: balance -50
-    assert budget.tokens is not None and budget.tokens.balance == -50
-    budget.settle(estimated=150, actual=30)  # used only 30: 120 back
-    assert budget.tokens.balance == 70
+    budget = RateBudget(tokens_per_minute=6000)  # 100 per second, a minute's 6000 at once
+    await budget.acquire(6150)  # lent: balance -150
+    assert budget.tokens is not None and budget.tokens.balance == -150
+    budget.settle(estimated=6150, actual=6000)  # used 150 less: back to 0
+    assert budget.tokens.balance == 0
     start = time.monotonic()
-    await budget.acquire(100)  # needs the bucket full again: ~0.3 s
+    await budget.acquire(30)  # needs 30 refilled: ~0.3 s
     assert 0.2 <= time.monotonic() - start < 1.5
+
+
+async def test_waiters_are_served_first_come_first_served() -> None:
+    """With the budget spent, a large request that asked first is served before small ones
+    that asked after it (they do not overtake it while it waits for the refill)."""
+    budget = RateBudget(tokens_per_minute=60_000)  # 1,000 per second
+    assert budget.tokens is not None
+    budget.tokens.balance = 0.0
+    order: list[str] = []
+
+    async def ask(name: str, tokens: int) -> None:
+        await budget.acquire(tokens)
+        order.append(name)
+
+    large = asyncio.create_task(ask("large", 200))
+    await asyncio.sleep(0)
+    smalls = [asyncio.create_task(ask(f"small {i}", 10)) for i in range(3)]
+    await asyncio.wait_for(asyncio.gather(large, *smalls), timeout=5.0)
+    assert order == ["large", "small 0", "small 1", "small 2"]
+
+
+async def test_a_waiter_cancelled_in_line_passes_the_turn_on() -> None:
+    budget = RateBudget(requests_per_minute=600)
+    assert budget.requests is not None
+    budget.requests.balance = 0.0
+    first = asyncio.create_task(budget.acquire(0))
+    second = asyncio.create_task(budget.acquire(0))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    await asyncio.wait_for(second, timeout=2.0)
+    assert not budget._line
 
 
 async def test_the_budget_is_shared_by_copies_and_corrected_by_usage(server: LocalServer) -> None:
@@ -60,6 +94,9 @@ async def test_the_budget_is_shared_by_copies_and_corrected_by_usage(server: Loc
     ) as client:
         copy = client.with_options(max_retries=0)
         assert copy._budget is client._budget
+        budget = client._budget
+        assert isinstance(budget, RateBudget) and budget.requests is not None
+        budget.requests.balance = 2.0  # as if the minute's burst were spent but two
         start = time.monotonic()
         await asyncio.gather(
             client.chat.completions.create(model="grok-4", messages=MESSAGES, max_tokens=100),
@@ -67,8 +104,7 @@ async def test_the_budget_is_shared_by_copies_and_corrected_by_usage(server: Loc
             client.chat.completions.create(model="grok-4", messages=MESSAGES),
         )
         elapsed = time.monotonic() - start
-        budget = client._budget
-        assert isinstance(budget, RateBudget) and budget.tokens is not None
+        assert budget.tokens is not None
         # 120/min: two at once, the third half a second later.
         assert 0.4 <= elapsed < 2.0
         # Three calls of 7 real tokens each were charged, not their estimates (+ refill).

@@ -142,8 +142,9 @@ async def test_requests_are_consumed_lazily(server: LocalServer) -> None:
             got += 1
             if got == 10:
                 break
-    # 10 results consumed; at most the workers' and the result queue's share beyond that.
-    assert pulled <= 10 + 4 + 4 + 1
+    # 10 results consumed; at most the workers' (two per slot) and the result queue's
+    # share beyond that.
+    assert pulled <= 10 + 2 * 4 + 4 + 1
 
 
 async def test_async_iterables_are_accepted(server: LocalServer) -> None:
