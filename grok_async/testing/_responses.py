@@ -39,6 +39,7 @@ from ._faults import Fault
 from ._replies import Answer, build_answer, default_reply
 from ._response_events import error_event, stream_events
 from ._tickets import note_answer
+from ._usage import responses_usage
 from ._validation import (
     InvalidRequest,
     _check_ranges,
@@ -56,6 +57,27 @@ _INPUT_ROLES = frozenset({"user", "assistant", "system", "developer"})
 # Input items that carry nothing the emulated model reads (earlier reasoning, server-side
 # tool calls): accepted, as xAI accepts them, and skipped.
 _IGNORED_INPUT = frozenset({"reasoning", "compaction"})
+# Parameters shared with chat completions, checked the same way.
+_CHECKED_AS_ON_CHAT = (
+    "temperature",
+    "top_p",
+    "top_logprobs",
+    "stream",
+    "logprobs",
+    "tools",
+    "frequency_penalty",
+    "presence_penalty",
+)
+#: Fields on every Responses object (SPEC.md §9: required in the OpenAPI document, always
+#: in real traffic), echoed from the request or at the server's default.
+_ALWAYS_SENT: Mapping[str, object] = {
+    "background": False,
+    "frequency_penalty": 0.0,
+    "presence_penalty": 0.0,
+    "service_tier": "default",
+    "top_logprobs": 0,
+    "truncation": "disabled",
+}
 
 
 @attrs.define
@@ -164,11 +186,7 @@ def _check(body: Mapping[str, Any], emulator: Emulator) -> ModelInfo:
     """Validate a ``/v1/responses`` body the way xAI does; return the model."""
     model = language_model(body, emulator.catalog, "respond")
     _check_ranges(
-        {
-            key: body[key]
-            for key in ("temperature", "top_p", "top_logprobs", "stream", "logprobs", "tools")
-            if key in body
-        }
+        {key: body[key] for key in _CHECKED_AS_ON_CHAT if key in body}
         | {"parallel_tool_calls": body.get("parallel_tool_calls")}
     )
     limit = body.get("max_output_tokens")
@@ -176,10 +194,10 @@ def _check(body: Mapping[str, Any], emulator: Emulator) -> ModelInfo:
         raise type_error("max_output_tokens", "an integer")
     if isinstance(limit, int) and limit < 1:
         raise InvalidRequest(400, f"max_output_tokens must be at least 1, got {limit}.")
-    for flag in ("store",):
+    for flag in ("store", "background"):
         if body.get(flag) is not None and not isinstance(body[flag], bool):
             raise type_error(flag, "a boolean")
-    for text in ("instructions", "previous_response_id", "user"):
+    for text in ("instructions", "previous_response_id", "user", "service_tier", "truncation"):
         if body.get(text) is not None and not isinstance(body[text], str):
             raise type_error(text, "a string")
     if body.get("instructions") is not None and body.get("previous_response_id") is not None:
@@ -337,7 +355,7 @@ class ResponsesEndpoint:
             "status": "incomplete" if cut else "completed",
             "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
             "error": None,
-            "usage": _usage(answer.usage),
+            "usage": responses_usage(answer.usage),
             "previous_response_id": body.get("previous_response_id"),
             "instructions": body.get("instructions"),
             "max_output_tokens": body.get("max_output_tokens"),
@@ -351,6 +369,10 @@ class ResponsesEndpoint:
             "store": body.get("store", True),
             "user": body.get("user"),
             "metadata": body.get("metadata"),
+            **{
+                key: default if body.get(key) is None else body[key]
+                for key, default in _ALWAYS_SENT.items()
+            },
         }
         if answer.extra:
             payload.update(answer.extra)
@@ -377,24 +399,6 @@ def _assistant_turn(answer: Answer) -> dict[str, Any]:
     if choice.tool_calls:
         turn["tool_calls"] = list(choice.tool_calls)
     return turn
-
-
-def _usage(chat_usage: Mapping[str, Any]) -> dict[str, Any]:
-    """Chat usage in the Responses shape (a scripted usage without chat keys is sent as is)."""
-    if "prompt_tokens" not in chat_usage:
-        return dict(chat_usage)
-    prompt = chat_usage.get("prompt_tokens_details") or {}
-    completion = chat_usage.get("completion_tokens_details") or {}
-    return {
-        "input_tokens": chat_usage["prompt_tokens"],
-        "input_tokens_details": {"cached_tokens": prompt.get("cached_tokens", 0)},
-        "output_tokens": chat_usage.get("completion_tokens", 0),
-        # xAI counts reasoning tokens apart from output tokens, as on chat (SPEC.md §2).
-        "output_tokens_details": {"reasoning_tokens": completion.get("reasoning_tokens", 0)},
-        "total_tokens": chat_usage.get("total_tokens", 0),
-        "num_sources_used": chat_usage.get("num_sources_used", 0),
-        "num_server_side_tools_used": 0,
-    }
 
 
 def _not_found(response_id: str) -> web.Response:
