@@ -27,7 +27,6 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._constants import USD_TICKS
 from ._pacer import budget_waits
 from ._ratecontrol import AdaptiveLimiter, attempt_counter
 
@@ -59,7 +58,8 @@ class FanOutStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
-    #: Dollars spent, from each answer's ``usage.cost_in_usd_ticks`` (1 tick = 1e-10 USD).
+    #: Dollars spent: the sum of each answer's ``usage.cost_usd`` (answers without a cost
+    #: add nothing).
     cost_usd: float = 0.0
     started: float = attrs.field(factory=time.monotonic, repr=False)
     finished: float | None = attrs.field(default=None, repr=False)
@@ -110,9 +110,9 @@ class FanOutStats:
                 self.prompt_tokens += usage.prompt_tokens or 0
                 self.completion_tokens += usage.completion_tokens or 0
                 self.total_tokens += usage.total_tokens or 0
-                ticks = usage.cost_in_usd_ticks
-                if ticks:
-                    self.cost_usd += ticks / USD_TICKS
+                cost = usage.cost_usd
+                if cost:
+                    self.cost_usd += cost
         self._seen += 1
         # Unsorted: sorting happens only when a percentile is asked for.
         if len(self._latencies) < _RESERVOIR:

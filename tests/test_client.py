@@ -400,7 +400,8 @@ def test_headers_in_traceback_locals_hide_the_key() -> None:
 
 async def test_unusual_but_reasonable_inputs_are_encoded(server: LocalServer) -> None:
     """Message objects inside dicts, int keys in logit_bias and a dict view of tools all
-    reach the wire as JSON instead of failing in the encoder."""
+    reach the wire as JSON instead of failing in the encoder (the tool given the empty
+    parameters schema the API requires)."""
     tools = {"lookup": {"type": "function", "function": {"name": "lookup"}}}
     async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
         await client.chat.completions.create(
@@ -412,7 +413,12 @@ async def test_unusual_but_reasonable_inputs_are_encoded(server: LocalServer) ->
     body = server.requests[0]["body"]
     assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
     assert body["logit_bias"] == {"50256": -100}
-    assert body["tools"] == [{"type": "function", "function": {"name": "lookup"}}]
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}},
+        }
+    ]
 
 
 async def test_unencodable_input_is_a_clear_type_error(server: LocalServer) -> None:

@@ -68,7 +68,7 @@ async def test_generate_returns_urls_the_server_serves(fake_grok: FakeGrok) -> N
     assert {image.mime_type for image in result.data} == {"image/png"}
     assert result.data[0].revised_prompt == "a cat in a tree"
     assert result.usage is not None
-    assert result.usage.cost_in_usd == pytest.approx(0.14)  # 2 x $0.07
+    assert result.usage.cost_usd == pytest.approx(0.14)  # 2 x $0.07
     assert result.request_id
     async with aiohttp.ClientSession() as session:
         for url in urls:

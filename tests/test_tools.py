@@ -795,7 +795,8 @@ async def test_server_side_tool_calls_are_not_echoed(fake_grok: FakeGrok) -> Non
 
 
 async def test_create_takes_function_tools_as_their_definitions(fake_grok: FakeGrok) -> None:
-    """tools=[function_tool(...)] in create() sends each tool's definition."""
+    """tools=[function_tool(...)] in create() sends each tool's definition (next to a dict
+    tool, which gets the empty parameters schema the API requires)."""
     tool = function_tool(add)
     async with client_for(fake_grok) as client:
         await client.chat.completions.create(
@@ -813,5 +814,8 @@ async def test_create_takes_function_tools_as_their_definitions(fake_grok: FakeG
                 "parameters": tool.parameters,
             },
         },
-        {"type": "function", "function": {"name": "other"}},
+        {
+            "type": "function",
+            "function": {"name": "other", "parameters": {"type": "object", "properties": {}}},
+        },
     ]

@@ -20,6 +20,7 @@ from .._budget import estimate_tokens
 from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_TOOL_ROUNDS
 from .._fanout import FanOutStats, Progress, iter_many, run_many
 from .._ratecontrol import AdaptiveLimiter
+from .._request_shapes import reshape_chat_body
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._serialization import converter, decode_model, encode_json
 from .._streaming import AsyncStream, ChatCompletionStreamManager
@@ -91,6 +92,7 @@ def _body(
     for name, value in params.items():
         if value is not None:
             body[name] = value  # attrs objects and iterables: encode_json converts them
+    reshape_chat_body(body)
     if extra_body:
         body.update(extra_body)
     return encode_json(body)

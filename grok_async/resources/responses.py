@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-import attrs
-
+from .._request_shapes import wire_tool
 from .._responses_stream import ResponseStream, ResponseStreamManager
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._serialization import converter, encode_json
+from .._serialization import encode_json
 from .._timeout import TimeoutTypes
 from ..types.responses import Response, ResponseDeleted
 from ._decode import decode_object, path_segment
@@ -67,13 +66,10 @@ def _tool(tool: Any) -> Any:
 
     A :class:`~grok_async.FunctionTool`, a :class:`~grok_async.Tool` or a chat-completions
     dict (``{"type": "function", "function": {...}}``) is flattened; anything else (a flat
-    dict, ``{"type": "web_search"}``, ...) goes as it is.
+    dict, ``{"type": "web_search"}``, ...) goes as it is. A function without
+    ``parameters`` gets the empty object schema (see ``_request_shapes``).
     """
-    definition = getattr(tool, "definition", None)  # a FunctionTool
-    if definition is not None:
-        tool = definition
-    if not isinstance(tool, Mapping) and attrs.has(type(tool)):
-        tool = converter.unstructure(tool)
+    tool = wire_tool(tool)
     if isinstance(tool, Mapping) and isinstance(tool.get("function"), Mapping):
         function = {k: v for k, v in tool["function"].items() if v is not None}
         return {"type": tool.get("type", "function"), **function}

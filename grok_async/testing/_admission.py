@@ -5,7 +5,8 @@
 model (``requests_per_minute``, ``tokens_per_minute``; see ``_budgets.py``).
 
 A *model request* is one whose JSON body names a ``model`` (chat, Responses, images,
-tokenize-text): only those spend budgets and carry the ``X-Ratelimit-*`` headers. Its
+tokenize-text), or an image request, whose model defaults to the default image model:
+only those spend budgets and carry the ``X-Ratelimit-*`` headers. Its
 ``Ticket`` (``_tickets.py``) rides on the request: handlers note the answer they give,
 ``Gate.release`` charges the answer's tokens once known, and ``Gate.stamp`` (the
 response-prepare hook) writes the headers.
@@ -25,7 +26,7 @@ from aiohttp import web
 from ._budgets import DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_TOKENS_PER_MINUTE, Budgets, TokenBucket
 from ._catalog import Catalog
 from ._errors import error_response, mask_key, over_budget_message, quota_message
-from ._images import IMAGE_PATH
+from ._images import DEFAULT_IMAGE_MODEL, IMAGE_ENDPOINTS, IMAGE_PATH
 from ._options import Options
 from ._records import Stats
 from ._replies import message_text
@@ -40,7 +41,8 @@ _IN_FLIGHT_RETRY_MS = 20
 # up to this many, each no larger than this.
 _CACHE_SIZE = 1024
 _CACHEABLE_BYTES = 64 * 1024
-_NOT_A_MODEL_REQUEST = ("", 0)
+# Not JSON, or not an object: no model, and no prompt either (-1 marks it apart).
+_NOT_A_MODEL_REQUEST = ("", -1)
 
 
 def bearer_token(request: web.BaseRequest) -> str | None:
@@ -96,6 +98,8 @@ class Gate:
             str(int(options.tokens_per_minute or DEFAULT_TOKENS_PER_MINUTE)),
         )
         self._bodies: dict[bytes, tuple[str, int]] = {}
+        default = catalog.resolve(DEFAULT_IMAGE_MODEL)
+        self._default_image_model = default.id if default is not None else DEFAULT_IMAGE_MODEL
         self._budgets = self._fresh_budgets(time.monotonic())
 
     def start(self, now: float) -> None:
@@ -157,14 +161,19 @@ class Gate:
                 if len(self._bodies) >= _CACHE_SIZE:
                     del self._bodies[next(iter(self._bodies))]
                 self._bodies[raw] = known
-        if known is _NOT_A_MODEL_REQUEST:
-            return None
-        ticket = Ticket(known[0], known[1], time.monotonic())
+        model, prompt = known
+        if not model:
+            if known == _NOT_A_MODEL_REQUEST or not request.path.startswith(IMAGE_ENDPOINTS):
+                return None
+            # An image request need not name its model: it spends the default model's.
+            model = self._default_image_model
+        ticket = Ticket(model, prompt, time.monotonic())
         request[TICKET] = ticket
         return ticket
 
     def _read(self, raw: bytes) -> tuple[str, int]:
-        """(model id, prompt tokens) of a body naming a model, else ``_NOT_A_MODEL_REQUEST``."""
+        """(model id, prompt tokens) of a JSON object body (the id ``""`` when it names no
+        model), else ``_NOT_A_MODEL_REQUEST``."""
         if not raw.startswith(b"{"):
             return _NOT_A_MODEL_REQUEST
         try:
@@ -173,7 +182,7 @@ class Gate:
             return _NOT_A_MODEL_REQUEST
         name = body.get("model")
         if not isinstance(name, str) or not name:
-            return _NOT_A_MODEL_REQUEST
+            return "", prompt_tokens(body)
         # Aliases share their model's budgets, which xAI names by the model's id.
         model = self._catalog.resolve(name)
         return (model.id if model is not None else name), prompt_tokens(body)

@@ -28,11 +28,14 @@ from ._errors import error_response, model_not_found_message
 from ._tickets import note_answer
 from ._validation import InvalidRequest, parse_json_body, type_error
 
-__all__ = ["IMAGE_PATH", "ImageStudio", "png_bytes"]
+__all__ = ["DEFAULT_IMAGE_MODEL", "IMAGE_ENDPOINTS", "IMAGE_PATH", "ImageStudio", "png_bytes"]
 
 #: Where generated images are served (no authentication: real image URLs are public).
 IMAGE_PATH = "/v1/fake-images/"
-_DEFAULT_MODEL = "grok-2-image"
+#: The model an image request without ``model`` uses.
+DEFAULT_IMAGE_MODEL = "grok-2-image"
+#: Where images are generated and edited (the paths start with this).
+IMAGE_ENDPOINTS = "/v1/images/"
 _MAX_IMAGES = 10
 _RESPONSE_FORMATS = ("url", "b64_json")
 _ASPECT_RATIOS = (
@@ -205,7 +208,7 @@ class ImageStudio:
             raise type_error("prompt", "a string")
         if not prompt.strip():
             raise InvalidRequest(400, "The prompt must not be empty.")
-        name = body.get("model", _DEFAULT_MODEL)
+        name = body.get("model", DEFAULT_IMAGE_MODEL)
         if not isinstance(name, str):
             raise type_error("model", "a string")
         model = self._catalog.resolve(name)

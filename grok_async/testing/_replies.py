@@ -12,6 +12,7 @@ import orjson
 
 from ._catalog import Catalog, ModelInfo, is_reasoning_model
 from ._tokens import count_tokens, split_tokens
+from ._usage import chat_usage
 
 __all__ = [
     "DONE_EVENT",
@@ -434,7 +435,9 @@ def _choice(index: int, reply: Reply) -> Choice:
     return Choice(index, content, reply.reasoning_content, calls, finish, reply.refusal)
 
 
-def _usage(request: Mapping[str, Any], choices: Sequence[Choice]) -> dict[str, Any]:
+def _usage(
+    request: Mapping[str, Any], choices: Sequence[Choice], model: ModelInfo
+) -> dict[str, Any]:
     messages = request.get("messages")
     prompt = sum(count_tokens(message_text(m)) for m in messages or ()) if messages else 0
     completion = 0
@@ -445,25 +448,7 @@ def _usage(request: Mapping[str, Any], choices: Sequence[Choice]) -> dict[str, A
         for call in choice.tool_calls:
             completion += count_tokens(call["function"]["name"])
             completion += count_tokens(call["function"]["arguments"])
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        # xAI counts reasoning tokens apart from completion tokens (SPEC.md §2).
-        "total_tokens": prompt + completion + reasoning,
-        "prompt_tokens_details": {
-            "text_tokens": prompt,
-            "audio_tokens": 0,
-            "image_tokens": 0,
-            "cached_tokens": 0,
-        },
-        "completion_tokens_details": {
-            "reasoning_tokens": reasoning,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-        "num_sources_used": 0,
-    }
+    return chat_usage(model, prompt, completion, reasoning)
 
 
 def build_answer(
@@ -481,7 +466,7 @@ def build_answer(
         model=first.model or model.id,
         fingerprint=model.fingerprint,
         choices=choices,
-        usage=first.usage if first.usage is not None else _usage(request, choices),
+        usage=first.usage if first.usage is not None else _usage(request, choices, model),
         citations=next((r.citations for r in replies if r.citations is not None), None),
         extra=first.extra,
     )

@@ -37,8 +37,9 @@ from ._catalog import ModelInfo, is_reasoning_model
 from ._errors import error_response, nested_error_response
 from ._faults import Fault
 from ._replies import Answer, build_answer, default_reply
+from ._response_events import error_event, stream_events
 from ._tickets import note_answer
-from ._tokens import split_tokens
+from ._usage import responses_usage
 from ._validation import (
     InvalidRequest,
     _check_ranges,
@@ -56,6 +57,27 @@ _INPUT_ROLES = frozenset({"user", "assistant", "system", "developer"})
 # Input items that carry nothing the emulated model reads (earlier reasoning, server-side
 # tool calls): accepted, as xAI accepts them, and skipped.
 _IGNORED_INPUT = frozenset({"reasoning", "compaction"})
+# Parameters shared with chat completions, checked the same way.
+_CHECKED_AS_ON_CHAT = (
+    "temperature",
+    "top_p",
+    "top_logprobs",
+    "stream",
+    "logprobs",
+    "tools",
+    "frequency_penalty",
+    "presence_penalty",
+)
+#: Fields on every Responses object (SPEC.md §9: required in the OpenAPI document, always
+#: in real traffic), echoed from the request or at the server's default.
+_ALWAYS_SENT: Mapping[str, object] = {
+    "background": False,
+    "frequency_penalty": 0.0,
+    "presence_penalty": 0.0,
+    "service_tier": "default",
+    "top_logprobs": 0,
+    "truncation": "disabled",
+}
 
 
 @attrs.define
@@ -164,11 +186,7 @@ def _check(body: Mapping[str, Any], emulator: Emulator) -> ModelInfo:
     """Validate a ``/v1/responses`` body the way xAI does; return the model."""
     model = language_model(body, emulator.catalog, "respond")
     _check_ranges(
-        {
-            key: body[key]
-            for key in ("temperature", "top_p", "top_logprobs", "stream", "logprobs", "tools")
-            if key in body
-        }
+        {key: body[key] for key in _CHECKED_AS_ON_CHAT if key in body}
         | {"parallel_tool_calls": body.get("parallel_tool_calls")}
     )
     limit = body.get("max_output_tokens")
@@ -176,10 +194,10 @@ def _check(body: Mapping[str, Any], emulator: Emulator) -> ModelInfo:
         raise type_error("max_output_tokens", "an integer")
     if isinstance(limit, int) and limit < 1:
         raise InvalidRequest(400, f"max_output_tokens must be at least 1, got {limit}.")
-    for flag in ("store",):
+    for flag in ("store", "background"):
         if body.get(flag) is not None and not isinstance(body[flag], bool):
             raise type_error(flag, "a boolean")
-    for text in ("instructions", "previous_response_id", "user"):
+    for text in ("instructions", "previous_response_id", "user", "service_tier", "truncation"):
         if body.get(text) is not None and not isinstance(body[text], str):
             raise type_error(text, "a string")
     if body.get("instructions") is not None and body.get("previous_response_id") is not None:
@@ -337,7 +355,7 @@ class ResponsesEndpoint:
             "status": "incomplete" if cut else "completed",
             "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
             "error": None,
-            "usage": _usage(answer.usage),
+            "usage": responses_usage(answer.usage),
             "previous_response_id": body.get("previous_response_id"),
             "instructions": body.get("instructions"),
             "max_output_tokens": body.get("max_output_tokens"),
@@ -351,6 +369,10 @@ class ResponsesEndpoint:
             "store": body.get("store", True),
             "user": body.get("user"),
             "metadata": body.get("metadata"),
+            **{
+                key: default if body.get(key) is None else body[key]
+                for key, default in _ALWAYS_SENT.items()
+            },
         }
         if answer.extra:
             payload.update(answer.extra)
@@ -364,9 +386,9 @@ class ResponsesEndpoint:
         """Send ``payload`` as the named events of a Responses stream, with ``fault``."""
         return await self._emulator._write_events(
             request,
-            _stream_events(payload),
+            stream_events(payload),
             fault,
-            error_event=_error_event,
+            error_event=error_event,
             broken_event=b'event: response.output_text.delta\ndata: {"type":\n\n',
         )
 
@@ -377,99 +399,6 @@ def _assistant_turn(answer: Answer) -> dict[str, Any]:
     if choice.tool_calls:
         turn["tool_calls"] = list(choice.tool_calls)
     return turn
-
-
-def _usage(chat_usage: Mapping[str, Any]) -> dict[str, Any]:
-    """Chat usage in the Responses shape (a scripted usage without chat keys is sent as is)."""
-    if "prompt_tokens" not in chat_usage:
-        return dict(chat_usage)
-    prompt = chat_usage.get("prompt_tokens_details") or {}
-    completion = chat_usage.get("completion_tokens_details") or {}
-    return {
-        "input_tokens": chat_usage["prompt_tokens"],
-        "input_tokens_details": {"cached_tokens": prompt.get("cached_tokens", 0)},
-        "output_tokens": chat_usage.get("completion_tokens", 0),
-        # xAI counts reasoning tokens apart from output tokens, as on chat (SPEC.md §2).
-        "output_tokens_details": {"reasoning_tokens": completion.get("reasoning_tokens", 0)},
-        "total_tokens": chat_usage.get("total_tokens", 0),
-        "num_sources_used": chat_usage.get("num_sources_used", 0),
-        "num_server_side_tools_used": 0,
-    }
-
-
-def _sse(payload: Mapping[str, Any]) -> bytes:
-    return (
-        b"event: " + str(payload["type"]).encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
-    )
-
-
-def _stream_events(payload: dict[str, Any]) -> list[bytes]:
-    """The named SSE events of a streamed response, in the order the API sends them; the
-    terminal event (``response.completed`` or ``response.incomplete``) last."""
-    events: list[dict[str, Any]] = []
-
-    def emit(kind: str, **fields: Any) -> None:
-        events.append({"type": kind, "sequence_number": len(events), **fields})
-
-    pending = {**payload, "status": "in_progress", "output": [], "usage": None}
-    pending["completed_at"] = None
-    emit("response.created", response=pending)
-    emit("response.in_progress", response=pending)
-    for index, item in enumerate(payload["output"]):
-        item_id = item["id"]
-        kind = item["type"]
-        if kind == "reasoning":
-            emit(
-                "response.output_item.added",
-                output_index=index,
-                item={**item, "summary": [], "status": "in_progress"},
-            )
-            for summary_index, summary in enumerate(item["summary"]):
-                part = {"type": "summary_text", "text": ""}
-                where = {"item_id": item_id, "output_index": index, "summary_index": summary_index}
-                emit("response.reasoning_summary_part.added", **where, part=part)
-                for piece in split_tokens(summary["text"]):
-                    emit("response.reasoning_summary_text.delta", **where, delta=piece)
-                emit("response.reasoning_summary_text.done", **where, text=summary["text"])
-                emit("response.reasoning_summary_part.done", **where, part=summary)
-        elif kind == "function_call":
-            emit(
-                "response.output_item.added",
-                output_index=index,
-                item={**item, "arguments": "", "status": "in_progress"},
-            )
-            where = {"item_id": item_id, "output_index": index}
-            # xAI sends a call's arguments whole, in one delta (SPEC.md §3).
-            emit("response.function_call_arguments.delta", **where, delta=item["arguments"])
-            emit("response.function_call_arguments.done", **where, arguments=item["arguments"])
-        else:
-            emit(
-                "response.output_item.added",
-                output_index=index,
-                item={**item, "content": [], "status": "in_progress"},
-            )
-            for content_index, part in enumerate(item["content"]):
-                where = {"item_id": item_id, "output_index": index, "content_index": content_index}
-                emit("response.content_part.added", **where, part={**part, "text": ""})
-                for piece in split_tokens(part["text"]):
-                    emit("response.output_text.delta", **where, delta=piece, logprobs=[])
-                emit("response.output_text.done", **where, text=part["text"], logprobs=[])
-                emit("response.content_part.done", **where, part=part)
-        emit("response.output_item.done", output_index=index, item=item)
-    final = "response.incomplete" if payload["status"] == "incomplete" else "response.completed"
-    emit(final, response=payload)
-    return [_sse(event) for event in events]
-
-
-def _error_event(fault: Fault, sequence_number: int) -> bytes:
-    return _sse(
-        {
-            "type": "error",
-            "sequence_number": sequence_number,
-            "status": 500,
-            "error": {"code": fault.code, "message": fault.message, "param": None},
-        }
-    )
 
 
 def _not_found(response_id: str) -> web.Response:

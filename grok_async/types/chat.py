@@ -12,6 +12,7 @@ from attrs import define, field
 
 from .._observe import Timings
 from ._base import WireModel
+from ._cost import CostInTicks
 
 __all__ = [
     "ChatCompletion",
@@ -51,9 +52,10 @@ class CompletionTokensDetails(WireModel):
 
 
 @define
-class Usage(WireModel):
-    """Token counts. On xAI ``completion_tokens`` excludes reasoning tokens, so
-    ``total_tokens`` may exceed ``prompt_tokens + completion_tokens``."""
+class Usage(WireModel, CostInTicks):
+    """Token counts and cost. On xAI ``completion_tokens`` excludes reasoning tokens, so
+    ``total_tokens`` may exceed ``prompt_tokens + completion_tokens``; ``cost_usd`` is the
+    cost in US dollars (None when the server sent none)."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0

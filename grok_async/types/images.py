@@ -10,7 +10,7 @@ from attrs import define, field
 
 from .._errors import GrokError
 from ._base import WireModel
-from .models import USD_TICKS
+from ._cost import CostInTicks
 
 __all__ = ["GeneratedImage", "ImageUsage", "ImagesResponse"]
 
@@ -47,18 +47,11 @@ class GeneratedImage(WireModel):
 
 
 @define
-class ImageUsage(WireModel):
-    """What the request cost."""
+class ImageUsage(WireModel, CostInTicks):
+    """What the request cost: ``cost_usd`` in US dollars (None if the server did not say)."""
 
     #: Cost in USD ticks (1 USD = 10,000,000,000 ticks).
     cost_in_usd_ticks: int | None = None
-
-    @property
-    def cost_in_usd(self) -> float | None:
-        """The cost in US dollars, or None if the server did not say."""
-        if self.cost_in_usd_ticks is None:
-            return None
-        return self.cost_in_usd_ticks / USD_TICKS
 
 
 @define

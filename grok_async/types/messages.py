@@ -143,7 +143,9 @@ Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage | Functio
 
 @define
 class FunctionDefinition:
-    """A function the model may call; ``parameters`` is a JSON schema object."""
+    """A function the model may call; ``parameters`` is a JSON schema object (left at
+    ``None``, the function takes no arguments: ``{"type": "object", "properties": {}}`` is
+    sent, as the API requires a schema)."""
 
     name: str
     description: str | None = None

@@ -13,6 +13,7 @@ from attrs import define, field, frozen
 
 from .._constants import USD_TICKS
 from ._base import WireModel
+from ._cost import ticks_to_usd
 
 __all__ = [
     "USD_TICKS",
@@ -30,9 +31,7 @@ def price_to_usd(price: int | None, per: int = 1) -> float | None:
     ``price_to_usd(30_000, per=1_000_000)`` is ``3.0``: $3 per million tokens. ``None``
     (a price the server did not send) stays ``None``.
     """
-    if price is None:
-        return None
-    return price * per / USD_TICKS
+    return None if price is None else ticks_to_usd(price * per)
 
 
 @define

@@ -23,6 +23,7 @@ from attrs import define, field
 from .._observe import Timings
 from .._serialization import converter
 from ._base import WireModel
+from ._cost import CostInTicks, ticks_to_usd
 
 __all__ = [
     "CONTENT_PART_TYPES",
@@ -85,9 +86,9 @@ class OutputTokensDetails(WireModel):
 
 
 @define
-class ResponseUsage(WireModel):
-    """Token counts of a response. As on chat completions, ``total_tokens`` may exceed
-    ``input_tokens + output_tokens``: xAI counts reasoning tokens apart."""
+class ResponseUsage(WireModel, CostInTicks):
+    """Token counts and cost of a response. As on chat completions, ``total_tokens`` may
+    exceed ``input_tokens + output_tokens``: xAI counts reasoning tokens apart."""
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -100,8 +101,19 @@ class ResponseUsage(WireModel):
     num_server_side_tools_used: int | None = None
     #: Cost in USD ticks (1 USD = 10,000,000,000 ticks); xAI-specific.
     cost_in_usd_ticks: int | None = None
+    #: Cost in billionths of a USD: the OpenAPI document's other cost field, read by
+    #: ``cost_usd`` when no ticks came.
+    cost_in_nano_usd: int | None = None
     #: Server-side tool calls by kind (``web_search_calls``, ``x_search_calls``, ...).
     server_side_tool_usage_details: Any = None
+
+    @property
+    def cost_usd(self) -> float | None:
+        """What the response cost in US dollars: from ``cost_in_usd_ticks``, else from
+        ``cost_in_nano_usd``; None when the server sent neither."""
+        if self.cost_in_usd_ticks is None and self.cost_in_nano_usd is not None:
+            return self.cost_in_nano_usd / 1e9
+        return ticks_to_usd(self.cost_in_usd_ticks)
 
 
 # -- content parts ----------------------------------------------------------------------------

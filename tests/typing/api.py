@@ -33,6 +33,8 @@ async def typed_calls(client: AsyncGrok) -> None:
     assert_type(reply, ChatCompletion)
     assert_type(reply.choices[0].message, ChatCompletionMessage)
     assert_type(reply.usage, Usage | None)
+    if reply.usage is not None:
+        assert_type(reply.usage.cost_usd, float | None)
 
     stream = await client.chat.completions.create(model="grok-4", messages=[], stream=True)
     assert_type(stream, AsyncStream[ChatCompletionChunk])
@@ -65,7 +67,10 @@ async def typed_endpoints(client: AsyncGrok) -> None:
     assert_type(await client.tokenize(text="hi", model="grok-4"), TokenizeResult)
     assert_type((await client.tokenize(text="hi", model="grok-4")).ids, list[int])
     assert_type(await client.api_key_info(), APIKeyInfo)
-    assert_type(await client.images.generate(prompt="a cat"), ImagesResponse)
+    images = await client.images.generate(prompt="a cat")
+    assert_type(images, ImagesResponse)
+    if images.usage is not None:
+        assert_type(images.usage.cost_usd, float | None)
 
     handle = await client.chat.completions.create(model="grok-4", messages=[], deferred=True)
     assert_type(handle, DeferredCompletion)
@@ -77,6 +82,8 @@ async def typed_endpoints(client: AsyncGrok) -> None:
 
 async def typed_responses(client: AsyncGrok, flag: bool) -> None:
     reply = await client.responses.create(model="grok-4", input="Hi")
+    if reply.usage is not None:
+        assert_type(reply.usage.cost_usd, float | None)
     assert_type(reply, Response)
     assert_type(reply.output_text, str)
     assert_type(reply.output, list[ResponseOutputItem])
