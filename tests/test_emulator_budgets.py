@@ -398,3 +398,21 @@ def test_invalid_budget_options_raise(options: dict[str, Any], message: str) -> 
     """Options that cannot describe a budget raise ValueError naming the option."""
     with pytest.raises(ValueError, match=message):
         FakeGrok(**options)
+
+
+async def test_set_limits_changes_a_running_emulators_budget(
+    session: aiohttp.ClientSession,
+) -> None:
+    """A limit cut mid-run: what was left is kept up to the new limit, the headers show the
+    new limit, and the refill follows it; None lifts the limit."""
+    async with FakeGrok(requests_per_minute=10, time_scale=SHORT) as fake:
+        for _ in range(4):
+            assert (await post(session, fake, chat()))[0] == 200
+        fake.set_limits(requests_per_minute=3)
+        results = [await post(session, fake, chat()) for _ in range(4)]
+        assert [status for status, _, _ in results] == [200, 200, 200, 429]
+        assert {h[LIMIT_REQUESTS] for _, _, h in results} == {"3"}
+        fake.set_limits(requests_per_minute=None)
+        assert (await post(session, fake, chat()))[0] == 200
+        with pytest.raises(ValueError, match="requests_per_minute"):
+            fake.set_limits(requests_per_minute=0)

@@ -93,10 +93,10 @@ class Gate:
             if options.requests_per_second
             else None
         )
-        self._limits = (
-            str(int(options.requests_per_minute or DEFAULT_REQUESTS_PER_MINUTE)),
-            str(int(options.tokens_per_minute or DEFAULT_TOKENS_PER_MINUTE)),
-        )
+        # The team's limits now (set_limits changes them on a running emulator).
+        self.requests_per_minute = options.requests_per_minute
+        self.tokens_per_minute = options.tokens_per_minute
+        self._limits = _header_limits(self.requests_per_minute, self.tokens_per_minute)
         self._bodies: dict[bytes, tuple[str, int]] = {}
         default = catalog.resolve(DEFAULT_IMAGE_MODEL)
         self._default_image_model = default.id if default is not None else DEFAULT_IMAGE_MODEL
@@ -106,11 +106,21 @@ class Gate:
         """Begin the budgets afresh, their minutes counted from *now*."""
         self._budgets = self._fresh_budgets(now)
 
+    def set_limits(
+        self, requests_per_minute: float | None, tokens_per_minute: float | None
+    ) -> None:
+        """The team's per-minute limits from now on (each model keeps what it has left,
+        up to the new limit)."""
+        self.requests_per_minute = requests_per_minute
+        self.tokens_per_minute = tokens_per_minute
+        self._limits = _header_limits(requests_per_minute, tokens_per_minute)
+        self._budgets.set_limits(requests_per_minute, tokens_per_minute, time.monotonic())
+
     def _fresh_budgets(self, now: float) -> Budgets:
         options = self._options
         return Budgets(
-            requests_per_minute=options.requests_per_minute,
-            tokens_per_minute=options.tokens_per_minute,
+            requests_per_minute=self.requests_per_minute,
+            tokens_per_minute=self.tokens_per_minute,
             refill=options.refill,
             minute=self.minute,
             origin=now,
@@ -260,3 +270,11 @@ class Gate:
         headers["X-Metrics-Ttft-Ms"] = f"{first:.1f}"
         headers["X-Metrics-Mean-Itl-Ms"] = f"{gap:.1f}"
         headers["X-Metrics-E2e-Ms"] = f"{total:.1f}"
+
+
+def _header_limits(requests: float | None, tokens: float | None) -> tuple[str, str]:
+    """The X-Ratelimit-Limit-* values: the limits, or the never-binding defaults."""
+    return (
+        str(int(requests or DEFAULT_REQUESTS_PER_MINUTE)),
+        str(int(tokens or DEFAULT_TOKENS_PER_MINUTE)),
+    )

@@ -91,6 +91,14 @@ class Budget:
         return math.ceil(self.limit - self.remaining(now) + amount)
 
 
+def carried_over(new: Budget, old: Budget, now: float) -> Budget:
+    """*new* holding what *old* has left, up to what *new* can hold (a limit changed
+    mid-run: what is left stays left, a debt stays owed)."""
+    new.level(now)  # a fixed window learns which window it is in before being set
+    new._left = min(new.capacity, old.level(now))
+    return new
+
+
 class TokenBucket(Budget):
     """A token bucket: *rate* tokens per second, holding at most *capacity*.
 
@@ -236,6 +244,25 @@ class Budgets:
         return per_minute(
             amount, refill=self._refill, minute=self._minute, now=now, origin=self._origin
         )
+
+    def set_limits(
+        self, requests_per_minute: float | None, tokens_per_minute: float | None, now: float
+    ) -> None:
+        """New per-minute limits from *now* on; each model keeps what it has left, up to
+        the new limit."""
+        self._requests_per_minute = requests_per_minute
+        self._tokens_per_minute = tokens_per_minute
+        for model, (requests, tokens) in list(self._models.items()):
+            self._models[model] = (
+                carried_over(
+                    self._budget(requests_per_minute, DEFAULT_REQUESTS_PER_MINUTE, now),
+                    requests,
+                    now,
+                ),
+                carried_over(
+                    self._budget(tokens_per_minute, DEFAULT_TOKENS_PER_MINUTE, now), tokens, now
+                ),
+            )
 
     def of(self, model: str, now: float) -> tuple[Budget, Budget]:
         """The (requests, tokens) budgets of *model*."""

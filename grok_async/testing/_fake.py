@@ -19,6 +19,13 @@ from ._server import Emulator, Replier, ReplyItem
 
 __all__ = ["FakeGrok"]
 
+
+class _Keep:
+    """The default of ``set_limits``' arguments: leave that budget as it is."""
+
+
+_KEEP = _Keep()
+
 # How long stop() lets requests still running finish before cancelling them. Short: an
 # emulator being stopped has nothing worth waiting for (e.g. a Fault.stall in progress).
 _SHUTDOWN_TIMEOUT = 0.25
@@ -200,6 +207,41 @@ class FakeGrok:
     @quota_exhausted.setter
     def quota_exhausted(self, value: bool) -> None:
         self._emulator.gate.quota_exhausted = value
+
+    def set_limits(
+        self,
+        *,
+        requests_per_minute: float | _Keep | None = _KEEP,
+        tokens_per_minute: float | _Keep | None = _KEEP,
+    ) -> None:
+        """Change the team's per-minute budgets of a running emulator (``None``:
+        unlimited; a budget not named stays as it is). Each model keeps what it has left, up
+        to the new limit, and refills at the new rate from then on. An emulator running in its own
+        thread applies the change on its loop."""
+        gate = self._emulator.gate
+        requests = (
+            gate.requests_per_minute
+            if isinstance(requests_per_minute, _Keep)
+            else requests_per_minute
+        )
+        tokens = (
+            gate.tokens_per_minute if isinstance(tokens_per_minute, _Keep) else tokens_per_minute
+        )
+        for name, value in (("requests_per_minute", requests), ("tokens_per_minute", tokens)):
+            if value is not None and not value >= 1:
+                raise ValueError(f"{name} must be >= 1 or None, got {value!r}")
+        loop = self._loop
+        if self._thread is not None and loop is not None:
+            done = threading.Event()
+
+            def apply() -> None:
+                gate.set_limits(requests, tokens)
+                done.set()
+
+            loop.call_soon_threadsafe(apply)
+            done.wait(_THREAD_START_TIMEOUT)
+        else:
+            gate.set_limits(requests, tokens)
 
     def enqueue(self, *items: ReplyItem) -> None:
         """Script the next chat answers: each item answers one request, in order, before
