@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from ._ratelimits import server_metrics
+
 if TYPE_CHECKING:
     from ._otel import Tracing
     from ._transport import HTTPResponse
@@ -82,8 +84,9 @@ class HookEvent:
     Which fields are set depends on the hook:
 
     * ``on_request``: method, path, attempt.
-    * ``on_response``: and status, request_id, ``elapsed`` (sending to headers) and ``wait``
-      (time spent waiting for a pooled connection before this attempt); for an attempt that
+    * ``on_response``: and status, request_id, ``elapsed`` (sending to headers), ``wait``
+      (time spent waiting for a pooled connection before this attempt) and the server's
+      own timings (``server_ttft``, ``server_itl``, ``server_e2e``); for an attempt that
       got no response, no status and its ``exception_type``.
     * ``on_retry``: the failed attempt's status (if any), ``exception_type``, request_id,
       ``elapsed`` since the call started, and ``wait``, the pause chosen before the next
@@ -114,6 +117,11 @@ class HookEvent:
     outcome: StreamOutcome | None = None
     #: The model named in the request, when the call has one.
     model: str | None = None
+    #: ``on_response`` only: the server's own timings of the attempt, in seconds, from its
+    #: ``X-Metrics-Ttft-Ms``, ``-Mean-Itl-Ms`` and ``-E2e-Ms`` headers (None when not sent).
+    server_ttft: float | None = None
+    server_itl: float | None = None
+    server_e2e: float | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -233,6 +241,7 @@ class Observer:
     async def response(self, call: Call, response: HTTPResponse, pool_wait: float) -> None:
         hook = self.hooks.on_response
         if hook is not None:
+            ttft, itl, e2e = server_metrics(response.headers)
             await _run(
                 "on_response",
                 hook,
@@ -241,6 +250,9 @@ class Observer:
                     elapsed=response.time_to_headers,
                     wait=pool_wait,
                     request_id=response.request_id,
+                    server_ttft=ttft,
+                    server_itl=itl,
+                    server_e2e=e2e,
                 ),
             )
 

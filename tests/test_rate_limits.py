@@ -9,6 +9,8 @@ from grok_async import (
     AsyncGrok,
     ChatCompletion,
     FanOutStats,
+    HookEvent,
+    Hooks,
     QuotaExceededError,
     RateLimitError,
     RequestTooLargeError,
@@ -223,3 +225,19 @@ async def test_a_prompt_over_one_seconds_tokens_is_not_too_large_under_per_secon
         assert "Tokens per Minute" in str(caught.value)
         answer = await client.chat.completions.create(model="grok-4", messages=prompt)
     assert answer.choices
+
+
+async def test_the_servers_timings_reach_the_on_response_hook() -> None:
+    """Each on_response event carries the attempt's X-Metrics-* timings, in seconds."""
+    events: list[HookEvent] = []
+    async with (
+        FakeGrok(latency=0.02) as fake,
+        AsyncGrok(
+            api_key="test", base_url=fake.base_url, hooks=Hooks(on_response=events.append)
+        ) as client,
+    ):
+        await client.chat.completions.create(model="grok-4", messages=MESSAGES)
+    (event,) = events
+    assert event.server_e2e is not None and event.server_e2e >= 0.02
+    assert event.server_ttft is not None
+    assert event.server_itl is not None
