@@ -46,6 +46,7 @@ def bench(session: nox.Session) -> None:
         session.run("python", "benchmarks/bench_observability.py", "--quick")
         session.run("python", "benchmarks/count_calls.py", "--n", "1000")
         session.run("python", "benchmarks/bench_overhead.py")
+        session.run("python", "benchmarks/bench_ratelimit.py", "--quick")
 
 
 @nox.session

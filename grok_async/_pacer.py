@@ -54,6 +54,9 @@ _PROBE_SHARE = 1.0 / 20.0
 #: Attempts a pacer lets out before the first reading arrives: enough not to serialise the
 #: start of a fan-out on one slow answer, few enough to fit any per-second budget.
 COLD_START = 8
+# While a budget is more than half full, a reading is taken at most once per this share of
+# the period: it cannot change a decision, and reading costs a little on every answer.
+_PLENTY_READS = 1.0 / 600.0
 # Others' draw is measured over at least this share of the period (shorter spans are noise).
 _OTHERS_SPAN = 1.0 / 20.0
 
@@ -150,6 +153,14 @@ class _Level:
             return self.next_reset - now
         return None
 
+    def headroom(self, amount: float, drawn: int, now: float, period: float) -> float:
+        """What is left beyond ``amount`` and its margin (``inf``: an unreported budget)."""
+        if self.limit <= 0:
+            return math.inf
+        if self.windowed:
+            return 0.0  # a window's reset is watched for on every start
+        return self.level(drawn, now, period) - 2.0 * amount
+
     def refused(self, amount: float, drawn: int, started: float) -> None:
         """This budget refused an attempt that drew it up to ``drawn``."""
         relied_on_refill = self.remaining - (drawn - amount - self.drawn_at) < amount
@@ -242,6 +253,8 @@ class Pacer:
         self._probe_out = False  # a probe is out: the next one waits for its outcome
         self._pause_until = 0.0
         self._probe = 0.0
+        # Starts the last check left room for, beyond the margin: (requests, tokens).
+        self._credit = (0.0, 0.0)
         self._order = itertools.count()
         self._open: set[Ticket] = set()  # attempts started and not yet over
         self._queue: list[tuple[int, int, asyncio.Future[Ticket]]] = []
@@ -277,6 +290,15 @@ class Pacer:
         self._blind = blind
         if blind and self._probe_out:
             return math.inf
+        if wait <= 0.0 and not blind:
+            # Room to spare: the next starts may skip these sums until a reading, a
+            # refusal or the room runs out (the refill since only adds to the room).
+            self._credit = (
+                self._requests.headroom(1.0, self._drawn_requests, now, period),
+                self._tokens.headroom(
+                    float(tokens), self._drawn_tokens + self._corrected, now, period
+                ),
+            )
         return wait
 
     def _draw(self, seq: int, tokens: int, now: float) -> Ticket:
@@ -294,6 +316,12 @@ class Pacer:
         """A ticket at once when nobody waits and the budgets allow it, else ``None``."""
         if self._queue:
             return None
+        requests, budget = self._credit
+        if requests >= 1.0 and budget >= 2.0 * tokens:
+            # Well within what the last check found left: no sums needed.
+            self._credit = (requests - 1.0, budget - tokens)
+            self._blind = False
+            return self._draw(seq, tokens, _clock())
         now = _clock()
         if self._wait(tokens, now) > 0.0:
             return None
@@ -351,6 +379,15 @@ class Pacer:
     def _read(self, ticket: Ticket, state: RateLimits | None, answered: bool) -> None:
         if state is None:
             return
+        if (
+            answered
+            and _plenty(state)
+            and ticket.started - self._requests.read_at < (self.period * _PLENTY_READS)
+        ):
+            # More than half of both budgets left: a newer reading could not change a
+            # decision soon, and the last one is recent. (Costs per answer, skipped.)
+            return
+        self._credit = (0.0, 0.0)
         # Attempts started before this one and still out may have reached the server after
         # it (a new connection takes longer than a pooled one): the reading may not count
         # them yet, so they are taken off it as well.
@@ -411,6 +448,7 @@ class Pacer:
             self._tokens.refused(float(ticket.tokens), ticket.drawn_tokens, ticket.started)
         self._read(ticket, state, False)
         self.refusals += 1
+        self._credit = (0.0, 0.0)
         limit = self._requests.limit
         first = self.period / limit if limit else 0.05
         self._probe = min(max(self._probe * 2.0, first), self.period * _PROBE_SHARE)
@@ -438,3 +476,11 @@ class Pacer:
         if delta and ticket.drawn_tokens > self._tokens.drawn_at:
             self._corrections.append((ticket.drawn_tokens, delta))
             self._corrected += delta
+
+
+def _plenty(state: RateLimits) -> bool:
+    """Whether a reading shows more than half of each reported budget left."""
+    requests, tokens = state.requests_remaining, state.tokens_remaining
+    if requests is not None and state.requests_limit and 2 * requests < state.requests_limit:
+        return False
+    return not (tokens is not None and state.tokens_limit and 2 * tokens < state.tokens_limit)
