@@ -385,3 +385,19 @@ async def test_two_clients_share_the_teams_budget_without_talking() -> None:
         assert len(first) == len(second) == 90
         attempts = fake.stats.requests
         assert fake.stats.faults["requests_limited"] <= 0.2 * attempts
+
+
+async def test_with_options_copies_pace_from_the_same_readings() -> None:
+    """A copy made with with_options shares the client's pacer: after the client spent
+    the budget, the copy's call waits for the refill instead of being refused."""
+    async with (
+        FakeGrok(requests_per_minute=2, time_scale=0.01) as fake,
+        _client(fake, max_retries=0) as client,
+    ):
+        messages = [{"role": "user", "content": "hi"}]
+        for _ in range(2):
+            await client.chat.completions.create(model=MODEL, messages=messages)
+        copy = client.with_options(timeout=10.0)
+        answer = await copy.chat.completions.create(model=MODEL, messages=messages)
+        assert answer.choices
+        assert fake.stats.faults["requests_limited"] == 0
