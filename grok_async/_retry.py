@@ -116,8 +116,21 @@ def backoff_delay(retry_number: int) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+#: While tests switch waits off (``grok_async.testing.instant_retries``): the list each
+#: wait that would have been taken is appended to; ``None`` otherwise.
+instant: list[float] | None = None
+
+
 def wait_for(exc: BaseException | None, retry_number: int) -> float:
-    """How long to wait before the n-th retry after ``exc``."""
+    """How long to wait before the n-th retry after ``exc`` (0 while waits are off)."""
+    wait = _wait_for(exc, retry_number)
+    if instant is not None:
+        instant.append(wait)
+        return 0.0
+    return wait
+
+
+def _wait_for(exc: BaseException | None, retry_number: int) -> float:
     if isinstance(exc, APIStatusError):
         asked = retry_after_header(exc.headers)
         if asked is not None:

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import ClientResponse, web
 from aioresponses import aioresponses
 
-import grok_async._retry
+from grok_async.testing import instant_retries
 
 FAKE_KEY = "xai-test-SECRET-key-0123456789"
 
@@ -113,17 +113,10 @@ async def server() -> AsyncIterator[LocalServer]:
 
 
 @pytest.fixture
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Make backoff waits instant; returns the list of waits that were asked for."""
-    asked: list[float] = []
-    real = grok_async._retry.backoff_delay
-
-    def instant(retry_number: int) -> float:
-        asked.append(real(retry_number))
-        return 0.0
-
-    monkeypatch.setattr(grok_async._retry, "backoff_delay", instant)
-    return asked
+def no_backoff() -> Iterator[list[float]]:
+    """Make retry waits instant (the public switch); yields the waits that were asked for."""
+    with instant_retries() as asked:
+        yield asked
 
 
 class _NoStreamWriter:

@@ -149,10 +149,13 @@ async def test_stream_timings(fake_grok: FakeGrok) -> None:
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
 async def test_hooks_fire_per_attempt_and_per_retry(
-    fake_grok: FakeGrok, no_backoff: list[float], asynchronous: bool
+    fake_grok: FakeGrok, asynchronous: bool
 ) -> None:
     recorder = Recorder(asynchronous=asynchronous)
-    fake_grok.enqueue(Fault.status(500), Fault.status(429, retry_after_ms=20), Reply("ok"))
+    # Both refusals say how long to wait (and it is short): the hook reports those waits.
+    fake_grok.enqueue(
+        Fault.status(500, retry_after_ms=10), Fault.status(429, retry_after_ms=20), Reply("ok")
+    )
     async with client_for(fake_grok, hooks=recorder.hooks()) as client:
         reply = await client.chat.completions.create(model="grok-4", messages=MESSAGES)
         # Hooks completed before the call returned: nothing arrives later.
@@ -164,7 +167,8 @@ async def test_hooks_fire_per_attempt_and_per_retry(
     assert [e.status for e in recorder.named("response")] == [500, 429, 200]
     retries = recorder.named("retry")
     assert [e.exception_type for e in retries] == [InternalServerError, RateLimitError]
-    assert retries[1].wait == pytest.approx(0.02)  # the server's retry-after-ms
+    assert retries[0].wait == pytest.approx(0.01)  # the server's retry-after-ms
+    assert retries[1].wait == pytest.approx(0.02)
     last = recorder.named("response")[-1]
     assert last.request_id == reply.request_id
     assert last.method == "POST"

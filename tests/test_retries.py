@@ -18,6 +18,7 @@ from grok_async import (
 )
 from grok_async._errors import APIStatusError
 from grok_async._retry import backoff_delay, is_retryable, retry_after_header, wait_for
+from grok_async.testing import FakeGrok, Fault, instant_retries
 
 from .conftest import FAKE_KEY, LocalServer, completion_body
 
@@ -208,3 +209,19 @@ async def test_fan_out_rate_limits_do_not_spend_the_retry_budget(server: LocalSe
         )
     assert results[0].choices[0].message.content == "Hello!"
     assert len(server.requests) == 6
+
+
+async def test_instant_retries_is_the_public_switch_for_tests(fake_grok: FakeGrok) -> None:
+    """grok_async.testing.instant_retries(): retries happen at once, as many as without
+    it, and the waits that were skipped (a Retry-After, a backoff) are recorded."""
+    fake_grok.enqueue(Fault.status(503, retry_after=30.0), Fault.status(500))
+    async with AsyncGrok("k", base_url=fake_grok.base_url, max_retries=2) as client:
+        started = time.monotonic()
+        with instant_retries() as waits:
+            answer = await client.chat.completions.create(model="grok-4", messages=MESSAGES)
+        assert time.monotonic() - started < 5.0
+    assert answer.choices
+    assert len(waits) == 2
+    assert waits[0] == pytest.approx(30.0)  # the server's Retry-After, not slept
+    assert 0.5 <= waits[1] <= 1.0  # the second attempt's backoff step, with jitter
+    assert fake_grok.stats.requests == 3

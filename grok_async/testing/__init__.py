@@ -10,18 +10,28 @@
         ...  # point a client at fake.base_url
 
 With pytest, the ``fake_grok`` fixture (``grok_async.testing.pytest_plugin``) yields a
-started ``FakeGrok``.
+started ``FakeGrok``. ``instant_retries()`` makes every retry happen at once (no backoff
+sleeps in your tests), and records the waits it skipped.
 """
 
 from __future__ import annotations
 
 from ._fake import FakeGrok
 from ._faults import Fault
+from ._instant import instant_retries
 from ._records import RecordedRequest, Stats
 from ._replies import Reply, default_reply
 
-__all__ = ["FakeGrok", "Fault", "RecordedRequest", "Reply", "Stats", "default_reply"]
+__all__ = [
+    "FakeGrok",
+    "Fault",
+    "RecordedRequest",
+    "Reply",
+    "Stats",
+    "default_reply",
+    "instant_retries",
+]
 
-for _exported in (FakeGrok, Fault, RecordedRequest, Reply, Stats, default_reply):
+for _exported in (FakeGrok, Fault, RecordedRequest, Reply, Stats, default_reply, instant_retries):
     _exported.__module__ = __name__
 del _exported

@@ -1,4 +1,5 @@
-"""pytest plugin (entry point ``pytest11``): the ``fake_grok`` fixture.
+"""pytest plugin (entry point ``pytest11``): the ``fake_grok`` and ``instant_retries``
+fixtures.
 
 ``fake_grok`` yields a started ``FakeGrok``. With pytest-asyncio installed it is an async
 fixture serving from the test's own event loop; without it, the server runs in a
@@ -6,6 +7,9 @@ background thread. Options come from a ``fake_grok`` marker::
 
     @pytest.mark.fake_grok(api_key="secret", latency=0.01)
     async def test_something(fake_grok): ...
+
+``instant_retries`` makes every retry of the test happen at once and yields the list of
+the waits it skipped (see :func:`grok_async.testing.instant_retries`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import pytest
 
 from ._fake import FakeGrok
+from ._instant import instant_retries as _instant_retries
 
 __all__ = ["fake_grok_options", "pytest_configure"]
 
@@ -26,6 +31,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "fake_grok(**options): keyword arguments for the fake_grok fixture's FakeGrok"
     )
+
+
+@pytest.fixture(name="instant_retries")
+def _instant_retries_fixture() -> Iterator[list[float]]:
+    """Retries without waiting for the test; yields the waits that were skipped."""
+    with _instant_retries() as waits:
+        yield waits
 
 
 def fake_grok_options(request: pytest.FixtureRequest) -> dict[str, Any]:
