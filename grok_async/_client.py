@@ -33,8 +33,8 @@ from ._constants import (
 )
 from ._errors import APIStatusError, GrokError, status_error
 from ._observe import Call, Hooks, Observer, PoolStats, Timings, make_observer
-from ._pacing import Pacing
-from ._ratecontrol import AdaptiveLimiter
+from ._pacing import Gate, Pacing
+from ._ratecontrol import AdaptiveLimiter, current_limiter
 from ._ratelimits import RateLimits, server_metrics
 from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
@@ -238,14 +238,12 @@ class AsyncGrok:
         self.max_event_size = max_event_size
         self._transport = Transport(max_connections=max_connections, session=session)
         self._owns_transport = True
-        self._limiter: AdaptiveLimiter | None = None
         # Shared with every with_options() copy: one budget per client family.
         self._budget: RateLimiter | None = (
             RateBudget(requests_per_minute=requests_per_minute, tokens_per_minute=tokens_per_minute)
             if requests_per_minute or tokens_per_minute
             else None
         )
-        self._rate_limit_retries = 0
         # The budgets the server last reported, per (base URL, model) and per base URL
         # (model None); one dict for the client and its with_options copies.
         # and one pacer per (base URL, model): a Pacing shared with with_options copies.
@@ -361,6 +359,12 @@ class AsyncGrok:
         if timings is not None and "x-metrics-e2e-ms" in headers:
             timings.server_ttft, timings.server_itl, timings.server_e2e = server_metrics(headers)
 
+    def _gate(self, model: str, tokens: int, limiter: AdaptiveLimiter | None) -> Gate:
+        """The pacing gate of one call of ``model``: the server's budgets, and the budget
+        configured (a fan-out's own ``rate_limit=``, else the client's) if any."""
+        budget = limiter.rate_limit if limiter is not None else None
+        return self._pacing.gate(self._base_url, model, tokens, budget or self._budget)
+
     def with_options(
         self,
         *,
@@ -396,13 +400,6 @@ class AsyncGrok:
             copy._observer = make_observer(hooks, self._tracing)
         copy._owns_transport = False
         copy._configure()
-        return copy
-
-    def _paced_copy(self, limiter: AdaptiveLimiter) -> AsyncGrok:
-        """A copy whose every attempt goes through ``limiter`` (one fan-out's shared control)."""
-        copy = self.with_options()
-        copy._limiter = limiter
-        copy._rate_limit_retries = FANOUT_RATE_LIMIT_RETRIES
         return copy
 
     def __repr__(self) -> str:
@@ -572,13 +569,15 @@ class AsyncGrok:
             self._timeouts[0] if timeout is NOT_GIVEN else self._call_timeout(timeout, stream=False)
         )
         send: _Attempt = self._read_once
+        # Inside a fan-out's worker: its limiter (slots) and its own budget, if it has one.
+        limiter = current_limiter.get()
         gate = None
         if model is not None:
             # Innermost, so an attempt's start is when it is sent (after any fan-out slot).
-            gate = self._pacing.gate(self._base_url, model, tokens)
+            gate = self._gate(model, tokens, limiter)
             send = gate.wrap(send)
-        if self._limiter is not None:
-            send = self._pace(send)
+        if limiter is not None:
+            send = _pace(send, limiter)
         # No call record (nor a call to make one) unless hooks or tracing observe the client.
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
@@ -594,6 +593,7 @@ class AsyncGrok:
                     lambda: send(timings, call, method, url, headers, body, client_timeout),
                     max_retries,
                     f"{method} {path}",
+                    limiter is not None,
                 )
             timings.time_to_headers = response.time_to_headers
             self._note_headers(response.headers, timings, model)
@@ -636,11 +636,13 @@ class AsyncGrok:
         client_timeout = self._call_timeout(timeout, stream=True)
         # A stream holds its fan-out slot until its headers arrive, not for its whole body.
         send: _Attempt = self._open_once
+        limiter = current_limiter.get()
         gate = None
         if model is not None:
-            gate = self._pacing.gate(self._base_url, model, tokens)
+            gate = self._gate(model, tokens, limiter)
             send = gate.wrap(send)
-        send = self._pace(send)
+        if limiter is not None:
+            send = _pace(send, limiter)
         # No call record (nor a call to make one) unless hooks or tracing observe the client.
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
@@ -655,6 +657,7 @@ class AsyncGrok:
                     lambda: send(timings, call, method, url, headers, body, client_timeout),
                     max_retries,
                     f"{method} {path}",
+                    limiter is not None,
                 )
         except BaseException as exc:
             if isinstance(exc, APIStatusError):
@@ -680,6 +683,7 @@ class AsyncGrok:
         attempt: Callable[[], Awaitable[T]],
         max_retries: int | None,
         label: str,
+        fan_out: bool,
     ) -> T:
         """After a failed first attempt: re-raise ``error``, or retry if it is retryable."""
         if self._transport.closed or not is_retryable(error):
@@ -687,24 +691,13 @@ class AsyncGrok:
         retries = self.max_retries if max_retries is None else max_retries
         # A spent budget (the pacer waits it out), or a rate limit under fan-out, means "not
         # yet", not "failed": retried whatever max_retries says (see _retry._stop).
-        rate_limit_retries = self._rate_limit_retries
+        rate_limit_retries = FANOUT_RATE_LIMIT_RETRIES if fan_out else 0
         if (
             retries <= 0
             and not (rate_limit_retries and is_rate_limit(error))
             and not (isinstance(error, APIStatusError) and error.budget_spent)
         ):
             raise error
-        budget = self._budget
-        if budget is not None:
-            first = attempt
-
-            async def attempt() -> T:
-                # A retry is a request too: it draws from the rate budget (tokens are only
-                # spent by the attempt that is answered, so it draws none), and waits out
-                # a pause another worker shared.
-                await budget.acquire(0)
-                return await first()
-
         return await retry_after_failure(
             attempt,
             error,
@@ -804,31 +797,6 @@ class AsyncGrok:
             raise
         return response
 
-    def _pace(self, once: _Attempt) -> _Attempt:
-        """``once`` itself, or for a fan-out's copy, ``once`` run inside its limiter.
-
-        Unpaced calls get the bare method: no extra coroutine layer on the common path.
-        """
-        limiter = self._limiter
-        if limiter is None:
-            return once
-
-        async def paced(*args: Any) -> HTTPResponse:
-            # One attempt inside the fan-out's adaptive limiter (slot, pause, AIMD); a free
-            # slot is taken without a coroutine of its own.
-            started = limiter.try_acquire()
-            if started is None:
-                started = await limiter.acquire()
-            try:
-                result = await once(*args)
-            except BaseException as exc:
-                limiter.release(started, exc)
-                raise
-            limiter.release(started)
-            return result
-
-        return paced
-
     async def _read_once(
         self,
         timings: Timings,
@@ -876,3 +844,22 @@ def _begin(
     call = Call(method, path, model, observer, timings, started)
     observer.begin(call)
     return call
+
+
+def _pace(once: _Attempt, limiter: AdaptiveLimiter) -> _Attempt:
+    """``once`` run inside a fan-out's limiter (a slot, the shared pause, AIMD)."""
+
+    async def paced(*args: Any) -> HTTPResponse:
+        # A free slot is taken without a coroutine of its own.
+        started = limiter.try_acquire()
+        if started is None:
+            started = await limiter.acquire()
+        try:
+            result = await once(*args)
+        except BaseException as exc:
+            limiter.release(started, exc)
+            raise
+        limiter.release(started)
+        return result
+
+    return paced

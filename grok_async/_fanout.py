@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from ._pacer import budget_waits
-from ._ratecontrol import AdaptiveLimiter, attempt_counter
+from ._ratecontrol import AdaptiveLimiter, attempt_counter, current_limiter
 
 __all__ = ["FanOutStats", "Progress", "iter_many", "run_many"]
 
@@ -254,6 +254,7 @@ async def _work(
     sync = source.is_sync
     # The limiter counts each request's attempts here; the worker's requests run in its
     # own task, one after the other, so one counter per worker, reset per request, will do.
+    current_limiter.set(limiter)
     attempts = [0]
     attempt_counter.set(attempts)
     waits = [0.0, 0.0]

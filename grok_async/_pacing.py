@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import APIStatusError
 from ._pacer import Pacer, Ticket
 from ._ratelimits import RateLimits, read_rate_limits
+
+if TYPE_CHECKING:
+    from ._ratelimit import RateLimiter
 
 __all__ = ["Gate", "Pacing"]
 
@@ -65,21 +68,37 @@ class Pacing:
             pacer = self._pacers[key] = Pacer(self.period)
         return pacer
 
-    def gate(self, base_url: str, model: str, tokens: int) -> Gate:
-        """The gate of one call of ``model`` estimated at ``tokens`` tokens."""
-        return Gate(self, base_url, model, tokens)
+    def gate(
+        self, base_url: str, model: str, tokens: int, budget: RateLimiter | None = None
+    ) -> Gate:
+        """The gate of one call of ``model`` estimated at ``tokens`` tokens (drawing from
+        ``budget`` too, a configured requests/tokens-per-minute share, if given)."""
+        return Gate(self, base_url, model, tokens, budget)
 
 
 _Attempt = Callable[..., Awaitable[Any]]
 
 
 class Gate:
-    """One call's way through its model's pacer: a place in line kept across retries."""
+    """One call's way through its model's pacer: a place in line kept across retries.
 
-    __slots__ = ("_base_url", "_model", "_pacer", "_pacing", "seq", "ticket", "tokens")
+    With a configured budget, each attempt draws from it first (the first one the call's
+    estimated tokens, retries none: tokens are spent only by the attempt answered), and
+    :meth:`settle` corrects both the pacer and the budget from the answer's usage.
+    """
 
-    def __init__(self, pacing: Pacing, base_url: str, model: str, tokens: int) -> None:
+    __slots__ = ("_base_url", "_budget", "_model", "_pacer", "_pacing", "seq", "ticket", "tokens")
+
+    def __init__(
+        self,
+        pacing: Pacing,
+        base_url: str,
+        model: str,
+        tokens: int,
+        budget: RateLimiter | None = None,
+    ) -> None:
         self._pacing = pacing
+        self._budget = budget
         self._base_url = base_url
         self._model = model
         self._pacer = pacer = pacing.pacer(base_url, model)
@@ -93,6 +112,9 @@ class Gate:
 
         async def gated(*args: Any) -> Any:
             pacer = self._pacer
+            budget = self._budget
+            if budget is not None:
+                await budget.acquire(self.tokens if self.ticket is None else 0)
             ticket = pacer.start_now(self.tokens, self.seq)
             if ticket is None:
                 ticket = await pacer.start(self.tokens, self.seq)
@@ -119,6 +141,10 @@ class Gate:
         return gated
 
     def settle(self, total_tokens: object) -> None:
-        """Correct the last attempt's drawn tokens to what its answer used."""
-        if self.ticket is not None and isinstance(total_tokens, int):
-            self._pacer.settle(self.ticket, total_tokens)
+        """Correct the last attempt's drawn tokens to what its answer used (``None``, no
+        usage came: the estimate stands)."""
+        if self.ticket is None or not isinstance(total_tokens, int):
+            return
+        self._pacer.settle(self.ticket, total_tokens)
+        if self._budget is not None:
+            self._budget.settle(self.tokens, total_tokens)

@@ -25,11 +25,15 @@ import collections
 import contextvars
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ._errors import APIStatusError
 from ._retry import is_rate_limit, retry_after_header
 
-__all__ = ["AdaptiveLimiter", "attempt_counter"]
+if TYPE_CHECKING:
+    from ._ratelimit import RateLimiter
+
+__all__ = ["AdaptiveLimiter", "attempt_counter", "current_limiter"]
 
 # Spacing below this is no spacing at all (a loop iteration costs about as much).
 _MIN_INTERVAL = 0.001
@@ -40,6 +44,12 @@ _MAX_INTERVAL = 1.0
 # stray 429s must not throttle a whole batch, a server refusing most attempts must.
 _CORRELATED = 0.25
 _SHARE_WEIGHT = 0.05
+
+#: Set by a fan-out worker to its fan-out's limiter: every call made in the worker's task
+#: (a request and its retries) takes its attempts' slots from it.
+current_limiter: contextvars.ContextVar[AdaptiveLimiter | None] = contextvars.ContextVar(
+    "grok_async_limiter", default=None
+)
 
 #: Set by a fan-out worker (once: it resets the count before each of its requests, which
 #: run one after the other in its task): the limiter counts the current request's attempts
@@ -74,6 +84,8 @@ class AdaptiveLimiter:
         #: Called with the seconds of each server pause that extends the current one, so
         #: a shared rate limiter can hold back other processes too (see ``rate_limit=``).
         self.on_pause: Callable[[float], object] | None = None
+        #: The fan-out's own ``rate_limit=`` budget, drawn from instead of the client's.
+        self.rate_limit: RateLimiter | None = None
 
     def try_acquire(self) -> float | None:
         """A slot at once, when one is free and nothing holds attempts back (no queue, no

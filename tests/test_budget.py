@@ -9,6 +9,7 @@ from aiohttp import web
 
 from grok_async import AsyncGrok
 from grok_async._budget import RateBudget, estimate_tokens
+from grok_async.testing import FakeGrok
 
 from .conftest import FAKE_KEY, LocalServer, completion_body
 
@@ -115,3 +116,29 @@ async def test_no_budget_costs_nothing(server: LocalServer) -> None:
     """Without budgets the client keeps none."""
     async with AsyncGrok(FAKE_KEY, base_url=server.base_url) as client:
         assert client._budget is None
+
+
+async def test_a_streamed_call_settles_the_budget_from_its_usage() -> None:
+    """The configured token budget draws a stream's estimate when it starts and is
+    corrected from the usage chunk when the stream ends, as a plain call is."""
+    async with (
+        FakeGrok() as fake,
+        AsyncGrok(FAKE_KEY, base_url=fake.base_url, tokens_per_minute=60_000) as client,
+    ):
+        budget = client._budget
+        assert isinstance(budget, RateBudget) and budget.tokens is not None
+        stream = await client.chat.completions.create(
+            model="grok-4",
+            messages=MESSAGES,
+            max_tokens=5_000,  # an estimate far above what the answer uses
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        drawn = budget.tokens.capacity - budget.tokens.balance
+        assert drawn >= 5_000
+        final = None
+        async for chunk in stream:
+            final = chunk.usage or final
+        assert final is not None
+        spent = budget.tokens.capacity - budget.tokens.balance
+        assert spent <= final.total_tokens + 1  # the estimate gave back (plus the refill)

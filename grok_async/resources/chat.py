@@ -326,17 +326,14 @@ class Completions:
             params["deferred"] = True
         body = _body(model, messages, stream, params, extra_body)
         client = self._client
-        budget = client._budget
         # What the call may cost the token budgets: paces it, corrected from usage later.
         estimate = estimate_tokens(
             body, params.get("max_completion_tokens") or params.get("max_tokens")
         )
-        if budget is not None:
-            await budget.acquire(estimate)
         if deferred:
             from .deferred import start_deferred
 
-            # No usage until the result is fetched: the budget keeps the estimate.
+            # No usage until the result is fetched: the budgets keep the estimate.
             return await start_deferred(
                 client,
                 _PATH,
@@ -344,6 +341,8 @@ class Completions:
                 extra_headers=extra_headers,
                 timeout=timeout,
                 max_retries=max_retries,
+                model=model,
+                tokens=estimate,
             )
         if stream:
             response = await client.open_stream(
@@ -356,10 +355,8 @@ class Completions:
                 model=model,
                 tokens=estimate,
             )
-            if budget is not None:
-                _settle_budget_too(response, budget, estimate)
             return AsyncStream(response, ChatCompletionChunk, max_event_size=client.max_event_size)
-        completion = await client.request(
+        return await client.request(
             "POST",
             _PATH,
             body=body,
@@ -370,10 +367,6 @@ class Completions:
             tokens=estimate,
             decode=_decode_completion,
         )
-        if budget is not None:
-            usage = completion.usage
-            budget.settle(estimate, usage.total_tokens if usage is not None else estimate)
-        return completion
 
     @overload
     def stream(
@@ -599,9 +592,9 @@ class _FanOutSetup:
         self.stats = stats if stats is not None else FanOutStats()
         if self.stats.total is None and isinstance(requests, Sized):
             self.stats.total = len(requests)
+        # Every attempt of this fan-out goes through its one limiter: the workers make it
+        # their calls' limiter (see _ratecontrol.current_limiter).
         self.limiter = AdaptiveLimiter(concurrency)
-        # Every attempt of this fan-out goes through its one limiter.
-        paced = client._paced_copy(self.limiter)
         self._pauses: SharedPauses | None = None
         if rate_limit is not None:
             from .._ratelimit import SharedPauses  # only fan-outs given a rate_limit need it
@@ -609,9 +602,9 @@ class _FanOutSetup:
             self._pauses = SharedPauses(rate_limit)
             # Every request draws from the given budget instead of the client's, and a
             # server pause seen here holds back every sharer of that budget too.
-            paced._budget = self._pauses.rate_limit
+            self.limiter.rate_limit = self._pauses.rate_limit
             self.limiter.on_pause = self._pauses.share
-        self._paced = Completions(paced)
+        self._completions = Completions(client)
         self._bar = (
             progress
             if isinstance(progress, Progress)
@@ -623,7 +616,7 @@ class _FanOutSetup:
             self._bar.start()
 
     def call(self, request: Mapping[str, Any]) -> Awaitable[ChatCompletion]:
-        return self._paced.create(**request, stream=False)
+        return self._completions.create(**request, stream=False)
 
     async def finish(self) -> None:
         if self._pauses is not None:
@@ -648,15 +641,3 @@ class Chat:
 
             self._deferred = Deferred(self._client)
         return self._deferred
-
-
-def _settle_budget_too(response: HTTPResponse, budget: RateLimiter, estimate: int) -> None:
-    """Make a stream's end settle the configured budget as well as the server's pacing."""
-    paced = response.settle
-
-    def settle(total: object) -> None:
-        budget.settle(estimate, total if isinstance(total, int) else estimate)
-        if paced is not None:
-            paced(total)
-
-    response.settle = settle

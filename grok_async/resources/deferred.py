@@ -247,8 +247,14 @@ async def start_deferred(
     extra_headers: Mapping[str, str] | None,
     timeout: TimeoutTypes | NotGiven,
     max_retries: int | None,
+    model: str | None = None,
+    tokens: int = 0,
 ) -> DeferredCompletion:
-    """POST a request body that has ``"deferred": true``; return the handle to its result."""
+    """POST a request body that has ``"deferred": true``; return the handle to its result.
+
+    With ``model``, the request is paced like any other call of that model (``tokens``:
+    its estimate, which stands: no usage comes until the result is fetched).
+    """
     reply = await client.request(
         "POST",
         path,
@@ -256,6 +262,8 @@ async def start_deferred(
         extra_headers=extra_headers,
         timeout=timeout,
         max_retries=max_retries,
+        model=model,
+        tokens=tokens,
     )
     data = json_of(reply)
     request_id = data.get("request_id") if isinstance(data, Mapping) else None
