@@ -65,7 +65,7 @@ def note(text: str) -> None:
 class Settings:
     """The checked environment: the key and base URL the user set (None: not set)."""
 
-    api_key: str | None
+    api_key: str | None = attrs.field(repr=False)  # never shown, even in a repr
     base_url: str | None
 
     @property
@@ -78,7 +78,7 @@ class Settings:
 class Endpoint:
     """Where requests go: the client's key and base URL, and how the user chose them."""
 
-    api_key: str
+    api_key: str = attrs.field(repr=False)  # never shown, even in a repr
     base_url: str
     settings: Settings
     #: Seconds a budget's "minute" lasts (the embedded emulator's may be short); None: 60.

@@ -337,7 +337,10 @@ def _fail(code: int, message: str, debug: bool) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (see the module's docstring)."""
-    args = _parse(argv)
+    try:
+        args = _parse(argv)
+    except SystemExit as exit_:  # a usage error (already printed), --help or --version
+        return exit_.code if isinstance(exit_.code, int) else 0
     debug = bool(getattr(args, "debug", False))
     reached: list[Endpoint] = []
     try:

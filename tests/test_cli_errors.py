@@ -21,6 +21,7 @@ from collections.abc import Iterator
 import pytest
 
 from grok_async._cli_commands import DEFAULT_PORT, Thinking
+from grok_async._cli_endpoint import read_settings, serve
 from grok_async.cli import main
 from grok_async.testing import FakeGrok
 
@@ -41,10 +42,7 @@ def run_main(
     """``main(argv)`` with *env* set: (exit code, stdout, stderr)."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse's errors, --help and --version
-        code = int(exit_.code or 0)
+    code = main(list(argv))  # returns the code, also for argparse's errors and --help
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -228,6 +226,15 @@ def test_debug_shows_the_traceback(
         assert code == 1
         assert "Traceback" in err
         assert err.strip().splitlines()[-1].startswith("grok-async: error: Connection error")
+
+
+def test_the_key_is_not_in_the_reprs_of_the_settings() -> None:
+    """The checked environment and the endpoint never show the key, even in a repr."""
+    settings = read_settings({"XAI_API_KEY": FAKE_KEY})
+    with serve(settings) as endpoint:
+        assert FAKE_KEY not in repr(settings)
+        assert FAKE_KEY not in repr(endpoint)
+        assert endpoint.api_key == FAKE_KEY
 
 
 def _closed_url() -> str:
