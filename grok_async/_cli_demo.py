@@ -95,9 +95,9 @@ def _announce(endpoint: Endpoint, count: int) -> None:
     else:
         source, key = f"{BASE_URL_ENV} is set", f" without a key ({API_KEY_ENV} is not set)"
     note(
-        f"{source}: the demo sends {count + 1:,} requests to {shown_url(endpoint.base_url)}"
-        f"{key} ({count:,} fanned out, 1 streamed; a real API bills them), paced from the "
-        "server's X-Ratelimit-* headers."
+        f"{source}: the demo sends {count + 1:,} requests ({count:,} fanned out, 1 streamed) "
+        f"to {shown_url(endpoint.base_url)}{key}; a real API bills them. The client paces "
+        "them from the server's X-Ratelimit-* headers."
     )
 
 

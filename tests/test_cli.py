@@ -126,7 +126,9 @@ def test_demo_against_a_configured_api_defaults_to_a_small_run() -> None:
         result = run("demo", env={"XAI_API_KEY": FAKE_KEY, "XAI_BASE_URL": fake.base_url})
         served = fake.stats.requests
     assert result.returncode == 0, result.stderr
-    assert "XAI_API_KEY is set: the demo sends 21 requests to" in result.stderr
+    assert "XAI_API_KEY is set: the demo sends 21 requests (20 fanned out, 1 streamed)" in (
+        result.stderr
+    )
     assert "bills them" in result.stderr
     assert "emulator" not in result.stderr
     assert "Summary: 20 ok, 0 failed" in result.stdout

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import grok_async._cli_commands
 from grok_async._cli_commands import DEFAULT_PORT, Thinking
 from grok_async._cli_endpoint import read_settings, serve
 from grok_async.cli import main
@@ -226,6 +227,37 @@ def test_debug_shows_the_traceback(
         assert code == 1
         assert "Traceback" in err
         assert err.strip().splitlines()[-1].startswith("grok-async: error: Connection error")
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "line"),
+    [
+        pytest.param(RuntimeError("boom"), 1, "unexpected RuntimeError: boom", id="a-bug"),
+        pytest.param(KeyboardInterrupt(), 130, "grok-async: interrupted", id="ctrl-c"),
+    ],
+)
+def test_anything_else_is_still_one_line(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    raised: BaseException,
+    code: int,
+    line: str,
+) -> None:
+    """A bug of ours or Ctrl-C inside a command: one line (a bug's says to use --debug and
+    report it), exit 1 or 130, no traceback."""
+
+    async def failing(*_args: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(grok_async._cli_commands, "run_models", failing)
+    # XAI_BASE_URL: no emulator, whose note would be a line of its own.
+    result, _, err = run_main(capsys, monkeypatch, "models", XAI_BASE_URL=_closed_url())
+    assert result == code
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == [err.strip()]
+    assert line in err
+    if code == 1:
+        assert "--debug" in err
 
 
 def test_the_key_is_not_in_the_reprs_of_the_settings() -> None:
