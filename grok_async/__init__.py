@@ -28,9 +28,10 @@ from ._errors import (
     RequestTooLargeError,
     UnprocessableEntityError,
 )
-from ._fanout import FanOutStats, Progress
+from ._fanout import FanOutStats
 from ._lazy import LazyExports, rehome
 from ._observe import HookEvent, Hooks, PoolStats, Timings
+from ._progress import Progress
 from ._ratelimits import RateLimits
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, ChatCompletionAccumulator, ChatCompletionStreamManager

@@ -98,6 +98,19 @@ def check_header(name: str, value: str) -> None:
         ) from None
 
 
+def _check_key(api_key: str, from_environment: bool) -> None:
+    """Refuse a key no header can carry, naming where it came from (never the key)."""
+    try:
+        check_header("Authorization", api_key)
+    except GrokError:
+        source = f"The {API_KEY_ENV} environment variable" if from_environment else "api_key"
+        raise GrokError(
+            f"{source} cannot go in the Authorization header: it contains a line break or a "
+            "character HTTP headers cannot carry (a key read from a file often keeps its "
+            "trailing newline). Set it to the key alone."
+        ) from None
+
+
 def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
     for name, value in headers.items():
         check_header(str(name), name)
@@ -214,6 +227,7 @@ class AsyncGrok:
         tracing: bool | object = False,
         rate_limit_period: float = 60.0,
     ) -> None:
+        from_environment = api_key is None
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV)
         if not api_key:
@@ -221,7 +235,7 @@ class AsyncGrok:
                 f"No API key: pass api_key= to AsyncGrok or set the {API_KEY_ENV} "
                 "environment variable."
             )
-        check_header("Authorization", api_key)
+        _check_key(api_key, from_environment)
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         if max_connections < 1:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -27,10 +26,9 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._pacer import budget_waits
-from ._ratecontrol import AdaptiveLimiter, attempt_counter, current_limiter
+from ._ratecontrol import AdaptiveLimiter, attempt_counter, budget_waits, current_limiter
 
-__all__ = ["FanOutStats", "Progress", "iter_many", "run_many"]
+__all__ = ["FanOutStats", "iter_many", "run_many"]
 
 R = TypeVar("R")
 
@@ -55,6 +53,8 @@ class FanOutStats:
     #: seconds those waits took in all (summed over requests, so it may exceed elapsed).
     budget_waits: int = 0
     budget_wait_seconds: float = 0.0
+    #: Attempts waiting for the budgets right now (live; each holds a slot of concurrency).
+    budget_waiting: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
@@ -140,48 +140,6 @@ class FanOutStats:
         )
 
 
-class Progress:
-    """A one-line live progress bar on a stream (stderr), redrawn a few times a second."""
-
-    def __init__(self, stats: FanOutStats, *, stream: Any = None, interval: float = 0.1) -> None:
-        self.stats = stats
-        self.stream = stream if stream is not None else sys.stderr
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def render(self) -> str:
-        s = self.stats
-        width = 30
-        if s.total:
-            filled = int(width * s.done / s.total)
-            bar = f"[{'#' * filled}{'.' * (width - filled)}] {s.done}/{s.total}"
-        else:
-            bar = f"{s.done} done"
-        return (
-            f"\r{bar}  ok {s.succeeded}  failed {s.failed}  retried {s.retries}  "
-            f"in flight {s.in_flight}  {s.requests_per_second:,.0f} req/s "
-        )
-
-    async def _run(self) -> None:
-        while True:
-            self.stream.write(self.render())
-            self.stream.flush()
-            await asyncio.sleep(self.interval)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        self.stream.write(self.render() + "\n")
-        self.stream.flush()
-
-
 class _Source(Generic[R]):
     """Hands out ``(index, request)`` pairs from a sync or async iterable, lazily."""
 
@@ -257,8 +215,7 @@ async def _work(
     current_limiter.set(limiter)
     attempts = [0]
     attempt_counter.set(attempts)
-    waits = [0.0, 0.0]
-    budget_waits.set(waits)
+    budget_waits.set(stats)
     while True:
         item = source.take() if sync else await source.next()
         if item is None:
@@ -282,10 +239,6 @@ async def _work(
         if attempts[0] > 1:
             stats.retries += attempts[0] - 1
         stats.rate_limited = limiter.rate_limited
-        if waits[0]:
-            stats.budget_waits += int(waits[0])
-            stats.budget_wait_seconds += waits[1]
-            waits[0] = waits[1] = 0.0
         stats.record(time.monotonic() - started, result)
         waiting = deliver(index, result)
         if waiting is not None:

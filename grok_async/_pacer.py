@@ -32,22 +32,17 @@ goes ahead of every request never sent.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import heapq
 import itertools
 import math
 import time
 
 from ._pacelevel import Level
+from ._ratecontrol import budget_waits
 from ._ratelimits import RateLimits
 
-__all__ = ["COLD_START", "Pacer", "Ticket", "budget_waits"]
+__all__ = ["COLD_START", "Pacer", "Ticket"]
 
-#: Set by a fan-out worker to a list ``[waits, seconds]`` it shares with the fan-out's
-#: statistics: each start the budgets held back adds one wait and the seconds it waited.
-budget_waits: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
-    "grok_async_budget_waits", default=None
-)
 
 # Monotonic seconds (a module attribute, so tests can drive the pacer with a fake clock).
 _clock = time.monotonic
@@ -180,6 +175,9 @@ class Pacer:
         heapq.heappush(self._queue, (seq, tokens, waiter))
         began = _clock()
         self._dispatch()
+        counter = budget_waits.get()
+        if counter is not None:
+            counter.budget_waiting += 1
         try:
             ticket = await waiter
         except BaseException:
@@ -191,13 +189,15 @@ class Pacer:
                 heapq.heapify(self._queue)
             self._dispatch()
             raise
+        finally:
+            if counter is not None:
+                counter.budget_waiting -= 1
         waited = ticket.started - began
         self.waits += 1
         self.waited += waited
-        counter = budget_waits.get()
         if counter is not None:
-            counter[0] += 1
-            counter[1] += waited
+            counter.budget_waits += 1
+            counter.budget_wait_seconds += waited
         return ticket
 
     def _dispatch(self) -> None:

@@ -25,7 +25,7 @@ import collections
 import contextvars
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ._errors import APIStatusError
 from ._retry import is_rate_limit, retry_after_header
@@ -33,7 +33,7 @@ from ._retry import is_rate_limit, retry_after_header
 if TYPE_CHECKING:
     from ._ratelimit import RateLimiter
 
-__all__ = ["AdaptiveLimiter", "attempt_counter", "current_limiter"]
+__all__ = ["AdaptiveLimiter", "WaitCounter", "attempt_counter", "budget_waits", "current_limiter"]
 
 # Spacing below this is no spacing at all (a loop iteration costs about as much).
 _MIN_INTERVAL = 0.001
@@ -56,6 +56,22 @@ current_limiter: contextvars.ContextVar[AdaptiveLimiter | None] = contextvars.Co
 #: in it (a context variable follows the task through every retry).
 attempt_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "grok_async_attempts", default=None
+)
+
+
+class WaitCounter(Protocol):
+    """A fan-out's count (its ``FanOutStats``) of the starts the budgets held back, the
+    seconds they waited in all, and the attempts waiting right now."""
+
+    budget_waits: int
+    budget_wait_seconds: float
+    budget_waiting: int
+
+
+#: Set by a fan-out's workers to the fan-out's counter; the pacer (``_pacer``) counts each
+#: start the team's budgets hold back in it.
+budget_waits: contextvars.ContextVar[WaitCounter | None] = contextvars.ContextVar(
+    "grok_async_budget_waits", default=None
 )
 
 

@@ -1,182 +1,263 @@
 """The ``grok-async`` command: chat, demo (the main job), models, serve-fake.
 
-Without ``XAI_API_KEY`` every command that talks to the API starts the embedded emulator
-(:class:`grok_async.testing.FakeGrok`) and says so, so everything works offline.
+Without ``XAI_API_KEY`` (and ``XAI_BASE_URL``) every command that talks to the API starts
+the embedded emulator (:class:`grok_async.testing.FakeGrok`) and says so, so everything
+works offline. Whatever goes wrong ends in one line on stderr naming what to fix, never a
+traceback (``--debug`` shows it): exit code 2 for a bad argument or environment value, 1
+for a failure at run time, 130 when interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
+import math
 import os
 import sys
-import time
-from collections.abc import Iterator, Sequence
-from typing import Any, TextIO
+import traceback
+import warnings
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
 
-from ._constants import API_KEY_ENV
+from ._cli_endpoint import CommandError, Endpoint, UsageError, hint, note, read_settings, serve
 from ._errors import GrokError
-from ._fanout import FanOutStats
 from ._version import __version__
 
 __all__ = ["main"]
 
 DEFAULT_MODEL = "grok-4"
+PROG = "grok-async"
+
+_DESCRIPTION = """\
+The asyncio client for the xAI Grok API, on the command line.
+
+environment:
+  XAI_API_KEY   your xAI API key. Not set: chat, demo and models run on the embedded
+                Grok emulator, offline, and nothing is billed.
+  XAI_BASE_URL  the API's address (default https://api.x.ai/v1). When set, commands go
+                there, with or without XAI_API_KEY (without it they send a placeholder
+                key: enough for `grok-async serve-fake` or a proxy that holds the key).
+
+exit codes: 0 done, 1 an API, network or server error, 2 a bad argument or environment
+value, 130 interrupted. Errors are one line on stderr; --debug shows the traceback.
+"""
+
+_MAIN_EXAMPLES = """\
+examples:
+  grok-async demo                       fan out 1,000 completions on the emulator
+  grok-async chat "Is 97 prime?"        stream one answer
+  grok-async serve-fake                 run the emulator for other programs
+  grok-async demo --help                each command's own options and examples
+"""
+
+_CHAT_EXAMPLES = """\
+examples:
+  grok-async chat "Explain backpressure in one paragraph."
+  grok-async chat "Summarise TCP" --system "You are terse." --temperature 0.2
+  grok-async chat "Is 97 prime?" --model grok-3-mini --reasoning
+  grok-async chat "Hi" --json | jq -r '.choices[0].delta.content // empty'
+
+The answer goes to stdout; with --reasoning the model's reasoning goes to stderr, each
+line starting with "thinking:" (dimmed on a terminal).
+"""
+
+_DEMO_EXAMPLES = """\
+examples:
+  grok-async demo                       1,000 requests on the emulator (a few seconds)
+  grok-async demo --n 200 --concurrency 16
+  XAI_API_KEY=... grok-async demo       20 requests to the real API (billed)
+
+On the emulator the demo runs against a per-minute budget sized to --n (a "minute" of
+3 s), and shows the client pacing itself from the X-Ratelimit-* headers: how many
+requests waited for the budget, how many were refused (about none) and the last reading.
+"""
+
+_MODELS_EXAMPLES = """\
+examples:
+  grok-async models
+  grok-async models | grep mini
+"""
+
+_SERVE_EXAMPLES = """\
+examples:
+  grok-async serve-fake
+  grok-async serve-fake --port 0 --latency 0.02 --fault 429=0.05 --fault reset=0.01
+
+then, in another terminal:
+  export XAI_BASE_URL=http://127.0.0.1:4765/v1
+  grok-async chat "Hello"
+
+Fault kinds: reset, reset_mid_stream, 429, 500, 502, 503, 504, html, stall, malformed,
+error_event, no_done; their rates add up to at most 1.
+"""
 
 
-def _note(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line naming what to fix (exit code 2)."""
+
+    #: The subcommands' parsers, by name (on the top-level parser).
+    commands: dict[str, _Parser]
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-@contextlib.contextmanager
-def _endpoint(
-    fake_options: dict[str, Any] | None = None,
-) -> Iterator[tuple[str | None, str | None]]:
-    """(api_key, base_url) of the real API when XAI_API_KEY is set, else of a local emulator."""
-    if os.environ.get(API_KEY_ENV):
-        yield None, None  # AsyncGrok reads XAI_API_KEY / XAI_BASE_URL itself
-        return
-    from .testing import FakeGrok
-
-    with FakeGrok(record_requests=False, **(fake_options or {})) as fake:
-        _note(f"{API_KEY_ENV} is not set: using the embedded Grok emulator at {fake.base_url}")
-        yield "emulator-key", fake.base_url
+# -- argument types: each error names the value, argparse adds the option -----------------
 
 
-def _client(api_key: str | None, base_url: str | None, **options: Any) -> Any:
-    from ._client import AsyncGrok
-
-    return AsyncGrok(api_key, base_url=base_url, **options)
-
-
-# -- chat -------------------------------------------------------------------------------------
-
-
-async def _chat(args: argparse.Namespace, api_key: str | None, base_url: str | None) -> None:
-    messages: list[dict[str, str]] = []
-    if args.system:
-        messages.append({"role": "system", "content": args.system})
-    messages.append({"role": "user", "content": args.prompt})
-    out: TextIO = sys.stdout
-    async with (
-        _client(api_key, base_url) as client,
-        client.chat.completions.stream(
-            model=args.model, messages=messages, temperature=args.temperature
-        ) as stream,
-    ):
-        async for chunk in stream:
-            if args.json:
-                print(json.dumps(chunk.to_dict(), ensure_ascii=False), file=out, flush=True)
-                continue
-            for choice in chunk.choices[:1]:
-                if args.reasoning and choice.delta.reasoning_content:
-                    out.write(choice.delta.reasoning_content)
-                if choice.delta.content:
-                    out.write(choice.delta.content)
-                out.flush()
-    if not args.json:
-        out.write("\n")
+def _whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
-# -- demo -------------------------------------------------------------------------------------
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
 
 
-async def _demo(args: argparse.Namespace, api_key: str | None, base_url: str | None) -> None:
-    if args.n is None:
-        # Against the real API every request is billed: a small default there.
-        args.n = 1000 if base_url is not None else 20
-        if base_url is None:
-            _note(f"{API_KEY_ENV} is set: the demo uses the real API ({args.n} requests).")
-    stats = FanOutStats(total=args.n)
-    requests = (
-        {
-            "model": args.model,
-            "messages": [{"role": "user", "content": f"Give me fact number {i} about space."}],
-            "max_tokens": 32,
-        }
-        for i in range(args.n)
-    )
-    async with _client(api_key, base_url, max_retries=6) as client:
-        _note(f"Fanning out {args.n} completions, at most {args.concurrency} in flight:")
-        await client.chat.completions.create_many(
-            requests,
-            concurrency=args.concurrency,
-            return_exceptions=True,
-            progress=True,
-            stats=stats,
+def _seconds(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text!r}")
+    return value
+
+
+def _temperature(text: str) -> float:
+    value = _number(text)
+    if not 0.0 <= value <= 2.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 to 65535 (0: any free port), got {value}")
+    return value
+
+
+def _text(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def _fault(text: str) -> tuple[str, float]:
+    from .testing._faults import RANDOM_FAULT_KINDS
+
+    kind, equals, rate_text = text.partition("=")
+    if not equals:
+        raise argparse.ArgumentTypeError(f"expected KIND=RATE such as 429=0.05, got {text!r}")
+    if kind not in RANDOM_FAULT_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"unknown fault kind {kind!r}; the kinds are {', '.join(RANDOM_FAULT_KINDS)}"
         )
-        _note("\nStreaming one answer token by token:")
-        first_token: float | None = None
-        start = time.monotonic()
-        async with client.chat.completions.stream(
-            model=args.model,
-            messages=[{"role": "user", "content": "Tell me a short story about a fast client."}],
-            stream_options={"include_usage": True},
-        ) as stream:
-            async for text in stream.text():
-                if first_token is None:
-                    first_token = time.monotonic() - start
-                sys.stdout.write(text)
-                sys.stdout.flush()
-            final = await stream.get_final_completion()
-        sys.stdout.write("\n")
-    tokens = final.usage.completion_tokens if final.usage else 0
-    ttft = f"{first_token * 1000:.0f} ms" if first_token is not None else "n/a"
-    _note(f"(streamed {tokens} tokens, first token after {ttft})")
-    print(f"\nSummary: {stats.summary()}")
+    try:
+        rate = float(rate_text)
+    except ValueError:
+        rate = math.nan
+    if not 0.0 <= rate <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"the rate of {kind!r} must be a number from 0 to 1, got {rate_text!r}"
+        )
+    return kind, rate
 
 
-# -- models -----------------------------------------------------------------------------------
+# -- the parser -------------------------------------------------------------------------------
 
 
-async def _models(args: argparse.Namespace, api_key: str | None, base_url: str | None) -> None:
-    async with _client(api_key, base_url) as client:
-        models = await client.models.list()
-    for model in models:
-        print(model.id)
-
-
-# -- entry point ------------------------------------------------------------------------------
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="grok-async",
-        description="The asyncio client for the xAI Grok API. Without XAI_API_KEY, commands "
-        "run against the embedded local emulator.",
+def _parser() -> _Parser:
+    debug = _Parser(add_help=False)
+    # SUPPRESS: a subcommand without the flag must not reset one given before it.
+    debug.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="on an error, show the full traceback",
     )
-    parser.add_argument("--version", action="version", version=f"grok-async {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog=PROG, description=_DESCRIPTION, epilog=_MAIN_EXAMPLES, formatter_class=formatter
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.commands = {}
 
-    chat = sub.add_parser("chat", help="stream an answer to a prompt, token by token")
-    chat.add_argument("prompt")
-    chat.add_argument("--model", default=DEFAULT_MODEL)
-    chat.add_argument("--system", help="a system message")
-    chat.add_argument("--temperature", type=float)
+    def command(name: str, summary: str, examples: str) -> _Parser:
+        made: _Parser = sub.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=examples,
+            formatter_class=formatter,
+            parents=[debug],
+        )
+        parser.commands[name] = made
+        return made
+
+    chat = command("chat", "stream an answer to a prompt, token by token", _CHAT_EXAMPLES)
+    chat.add_argument("prompt", type=_text, help="what to ask")
+    chat.add_argument("--model", type=_text, default=DEFAULT_MODEL, help="default: %(default)s")
+    chat.add_argument("--system", help="a system message before the prompt")
+    chat.add_argument("--temperature", type=_temperature, help="sampling temperature, 0 to 2")
     chat.add_argument("--json", action="store_true", help="print the raw chunks as JSON lines")
-    chat.add_argument("--reasoning", action="store_true", help="also print reasoning text")
+    chat.add_argument(
+        "--reasoning",
+        action="store_true",
+        help='also show the reasoning, on stderr, each line starting with "thinking:"',
+    )
 
-    demo = sub.add_parser("demo", help="the main job: fan-out, a streamed answer, a summary")
+    demo = command(
+        "demo", "the main job: a paced fan-out, a streamed answer, a summary", _DEMO_EXAMPLES
+    )
     demo.add_argument(
         "--n",
-        type=int,
+        type=_whole_number,
         default=None,
-        help="completions to fan out (1000 on the emulator; 20 against the real API, "
+        metavar="N",
+        help="completions to fan out (default 1,000 on the emulator; 20 against a real API, "
         "which bills them)",
     )
-    demo.add_argument("--concurrency", type=int, default=64)
-    demo.add_argument("--model", default=DEFAULT_MODEL)
+    demo.add_argument(
+        "--concurrency",
+        type=_whole_number,
+        default=64,
+        metavar="N",
+        help="at most this many in flight (default: %(default)s)",
+    )
+    demo.add_argument("--model", type=_text, default=DEFAULT_MODEL, help="default: %(default)s")
 
-    sub.add_parser("models", help="list the available models")
+    command("models", "list the models your key can use", _MODELS_EXAMPLES)
 
-    serve = sub.add_parser("serve-fake", help="run the local Grok emulator for other tools")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    serve = command("serve-fake", "run the local Grok emulator for other tools", _SERVE_EXAMPLES)
+    serve.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help="default 4765, or a free port when 4765 is taken; 0: any free port",
+    )
+    serve.add_argument(
+        "--latency", type=_seconds, default=0.0, help="seconds to wait before each answer"
+    )
     serve.add_argument(
         "--fault",
+        type=_fault,
         action="append",
         default=[],
         metavar="KIND=RATE",
@@ -186,57 +267,105 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fault_rates(specs: Sequence[str]) -> dict[str, float]:
-    rates = {}
-    for spec in specs:
-        kind, _, rate = spec.partition("=")
-        try:
-            rates[kind] = float(rate)
-        except ValueError:
-            raise SystemExit(f"grok-async: --fault wants KIND=RATE, got {spec!r}") from None
-    return rates
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve-fake":
+        rates: dict[str, float] = {}
+        for kind, rate in args.fault:
+            rates[kind] = rate  # the last --fault of a kind wins
+        if sum(rates.values()) > 1.0 + 1e-9:
+            parser.commands["serve-fake"].error("the --fault rates add up to more than 1")
+        args.fault = rates
+    return args
 
 
-_COMMANDS = {"chat": _chat, "demo": _demo, "models": _models}
+# -- running a command ------------------------------------------------------------------------
 
-# The demo shows retries and backoff at work: a few injected rate limits and server errors.
-_DEMO_FAULTS = {"fault_rates": {"429": 0.03, "503": 0.01}, "retry_after": 0.05}
-# A streamed answer the eye can follow.
-_DEMO_PACE = {"tokens_per_second": 60.0}
+
+@contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Warnings (e.g. a base URL that is not HTTPS) as one line each, not a source excerpt."""
+
+    def show(message: Warning | str, *_args: Any, **_kwargs: Any) -> None:
+        note(f"{PROG}: warning: {message}")
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+_Command = Callable[[argparse.Namespace, Endpoint], Coroutine[Any, Any, None]]
+
+
+def _command(name: str) -> _Command:
+    if name == "demo":
+        from ._cli_demo import run_demo
+
+        return run_demo
+    from ._cli_commands import run_chat, run_models
+
+    return run_chat if name == "chat" else run_models
+
+
+def _run(args: argparse.Namespace, reached: list[Endpoint]) -> None:
+    """Run the command; the endpoint it talks to goes into *reached* (for error hints)."""
+    if args.command == "serve-fake":
+        from ._cli_commands import serve_fake
+
+        serve_fake(args)
+        return
+    settings = read_settings(os.environ)
+    fake_options: dict[str, Any] = {}
+    if args.command == "demo":
+        from ._cli_demo import prepare_demo
+
+        fake_options = prepare_demo(args, settings)
+    run = _command(args.command)
+    with serve(settings, fake_options) as endpoint:
+        reached.append(endpoint)
+        asyncio.run(run(args, endpoint))
+
+
+def _fail(code: int, message: str, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    # One line, whatever the message (a server's text may span several).
+    note(f"{PROG}: error: {' '.join(message.split())}")
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (1 on any API or network error)."""
-    args = _parser().parse_args(argv)
-    if args.command == "serve-fake":
-        from .testing import FakeGrok
-
-        FakeGrok.run_forever(
-            args.host,
-            args.port,
-            latency=args.latency,
-            fault_rates=_fault_rates(args.fault) or None,
-            record_requests=not args.quiet,
-        )
-        return 0
-    fake_options: dict[str, Any] = {}
-    if args.command == "demo":
-        fake_options = {**_DEMO_FAULTS, **_DEMO_PACE}
+    """Run the command line; returns the exit code (see the module's docstring)."""
     try:
-        with _endpoint(fake_options) as (api_key, base_url):
-            asyncio.run(_COMMANDS[args.command](args, api_key, base_url))
+        args = _parse(argv)
+    except SystemExit as exit_:  # a usage error (already printed), --help or --version
+        return exit_.code if isinstance(exit_.code, int) else 0
+    debug = bool(getattr(args, "debug", False))
+    reached: list[Endpoint] = []
+    try:
+        with _warnings_as_lines():
+            _run(args, reached)
+    except UsageError as exc:
+        return _fail(2, str(exc), debug)
+    except CommandError as exc:
+        return _fail(1, str(exc), debug)
     except GrokError as exc:
-        # One line a person can act on, never a traceback.
-        _note(f"grok-async: error: {exc}")
-        return 1
+        # One line a person can act on, with what to check where we can tell.
+        extra = hint(exc, reached[0] if reached else None)
+        return _fail(1, f"{exc}" + (f" ({extra})" if extra else ""), debug)
     except KeyboardInterrupt:
-        _note("grok-async: interrupted")
+        note(f"{PROG}: interrupted")
         return 130
     except BrokenPipeError:
         # The reader went away (`grok-async models | head -1`): not an error of ours.
         # Point stdout at devnull so the interpreter's final flush does not complain.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug of ours: still one line, and how to see more
+        detail = f"{type(exc).__name__}: {exc}"
+        more = "" if debug else "; run with --debug for the traceback"
+        return _fail(1, f"unexpected {detail}{more}, and please report it", debug)
     return 0
 
 

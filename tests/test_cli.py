@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -23,15 +24,36 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )
 
 
-def test_demo_runs_on_the_embedded_emulator() -> None:
-    """`demo` without a key says it uses the emulator, fans out, streams, and prints a summary."""
-    result = run("demo", "--n", "200")
+def test_demo_runs_on_the_embedded_emulator_paced_to_its_budget() -> None:
+    """`demo` without a key says it runs on the emulator and bills nothing, fans out against
+    a per-minute budget smaller than the run, and shows the pacing: requests that waited for
+    the budget, about no refusals, and the last X-Ratelimit-* reading."""
+    result = run("demo", "--n", "50")
     assert result.returncode == 0, result.stderr
-    assert "embedded Grok emulator" in result.stderr
-    assert "200/200" in result.stderr  # the progress bar reached the end
-    assert "Summary: 200 ok, 0 failed" in result.stdout
-    assert "req/s" in result.stdout and "p99" in result.stdout
     assert "Traceback" not in result.stderr
+    assert "embedded Grok emulator" in result.stderr
+    assert "nothing is billed" in result.stderr
+    # 50 requests, a budget of 30 a "minute" of 3 s: 20 must wait for 10 a second to refill.
+    assert "budget of 30 requests and 3,000 tokens per minute" in result.stderr
+    assert "50/50" in result.stderr  # the progress bar reached the end
+    summary = re.search(r"Summary: 50 ok, 0 failed in ([\d.]+) s \([\d,]+ req/s\)", result.stdout)
+    assert summary is not None, result.stdout
+    assert float(summary[1]) >= 1.5  # the refill of 20 requests takes 2 s
+    pacing = re.search(
+        r"Pacing: (\d+) of 50 requests waited for the budget \(([\d.]+) s in all\); "
+        r"(\d+) answered 429",
+        result.stdout,
+    )
+    assert pacing is not None, result.stdout
+    waits, waited, refused = int(pacing[1]), float(pacing[2]), int(pacing[3])
+    assert waits >= 15
+    assert waited > 0
+    assert refused <= 3
+    assert re.search(
+        r"Rate limits for grok-4 \(the last X-Ratelimit-\* headers\): \d+ of 30 requests and "
+        r"[\d,]+ of 3,000 tokens left per minute\.",
+        result.stdout,
+    ), result.stdout
 
 
 def test_chat_streams_the_answer() -> None:
@@ -104,6 +126,11 @@ def test_demo_against_a_configured_api_defaults_to_a_small_run() -> None:
         result = run("demo", env={"XAI_API_KEY": FAKE_KEY, "XAI_BASE_URL": fake.base_url})
         served = fake.stats.requests
     assert result.returncode == 0, result.stderr
-    assert "real API (20 requests)" in result.stderr
+    assert "XAI_API_KEY is set: the demo sends 21 requests (20 fanned out, 1 streamed)" in (
+        result.stderr
+    )
+    assert "bills them" in result.stderr
+    assert "emulator" not in result.stderr
     assert "Summary: 20 ok, 0 failed" in result.stdout
+    assert "Rate limits for grok-4 (the last X-Ratelimit-* headers)" in result.stdout
     assert served == 21  # 20 fanned out + 1 streamed

@@ -66,6 +66,20 @@ def test_key_with_control_characters_is_rejected_without_echoing_it(key: str) ->
     assert "Authorization" in str(info.value)
 
 
+def test_a_key_from_the_environment_with_a_newline_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """XAI_API_KEY read from a file with its trailing newline: the error names XAI_API_KEY
+    and says what to do, without the key."""
+    monkeypatch.setenv("XAI_API_KEY", FAKE_KEY + "\n")
+    with pytest.raises(GrokError) as info:
+        AsyncGrok()
+    message = str(info.value)
+    assert "XAI_API_KEY" in message
+    assert "trailing newline" in message
+    assert FAKE_KEY not in message
+
+
 def test_repr_and_str_never_show_the_key() -> None:
     """repr()/str() of a client redact the key entirely."""
     client = AsyncGrok(FAKE_KEY)

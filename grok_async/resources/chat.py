@@ -18,7 +18,8 @@ import orjson
 
 from .._budget import estimate_tokens
 from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_TOOL_ROUNDS
-from .._fanout import FanOutStats, Progress, iter_many, run_many
+from .._fanout import FanOutStats, iter_many, run_many
+from .._progress import Progress
 from .._ratecontrol import AdaptiveLimiter
 from .._request_shapes import reshape_chat_body
 from .._sentinels import NOT_GIVEN, NotGiven
@@ -497,7 +498,8 @@ class Completions:
         With ``return_exceptions=False`` the first failure (after its retries) is raised
         and everything in flight is cancelled; with ``True`` exceptions are yielded in
         their request's place. Pass a :class:`FanOutStats` as ``stats`` to read live counters
-        and the final summary; ``progress=True`` draws a progress bar on stderr. Use
+        and the final summary; ``progress=True`` shows the progress on stderr (live on a
+        terminal, a line every few seconds elsewhere; or pass a ``grok_async.Progress``). Use
         ``contextlib.aclosing`` if you may stop iterating early, so in-flight calls are
         cancelled at once.
         """
@@ -589,7 +591,10 @@ class _FanOutSetup:
         stats: FanOutStats | None,
         rate_limit: RateLimiter | None = None,
     ) -> None:
-        self.stats = stats if stats is not None else FanOutStats()
+        if stats is None:
+            # A Progress of the caller's counts what it shows.
+            stats = progress.stats if isinstance(progress, Progress) else FanOutStats()
+        self.stats = stats
         if self.stats.total is None and isinstance(requests, Sized):
             self.stats.total = len(requests)
         # Every attempt of this fan-out goes through its one limiter: the workers make it
@@ -613,6 +618,7 @@ class _FanOutSetup:
             else None
         )
         if self._bar is not None:
+            self._bar.follow(self.limiter, client.rate_limits)
             self._bar.start()
 
     def call(self, request: Mapping[str, Any]) -> Awaitable[ChatCompletion]:
