@@ -7,17 +7,12 @@ failure, ``_retry.retry_after_failure`` for the remaining attempts.
 from __future__ import annotations
 
 import importlib
-import ipaddress
 import logging
 import os
-import urllib.parse
-import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypeVar, overload
-
-from multidict import CIMultiDict
 
 from ._budget import RateBudget
 from ._constants import (
@@ -38,6 +33,7 @@ from ._ratecontrol import AdaptiveLimiter, current_limiter
 from ._ratelimits import RateLimits, server_metrics
 from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
+from ._settings import RedactedHeaders, check_header, check_headers, check_key, checked_base_url
 from ._timeout import Timeout, TimeoutTypes, as_timeout
 from ._transport import HTTPResponse, Limits, Transport, client_timeout, user_agent
 
@@ -77,98 +73,6 @@ _RESOURCES = {
 # has its own pools, so a client per request (a common mistake in web apps) throws away
 # keep-alive connections and can exhaust sockets.
 MANY_CLIENTS = 32
-
-
-def check_header(name: str, value: str) -> None:
-    """Refuse a header value that would split the request (CR/LF) or cannot be encoded.
-
-    The message names the header, never its value: it may be the API key.
-    """
-    if not isinstance(value, str):
-        raise GrokError(f"Header {name!r} must be a str, not {type(value).__name__}.")
-    if "\r" in value or "\n" in value or "\0" in value:
-        raise GrokError(
-            f"Header {name!r} contains a CR, LF or NUL character; refusing to send the request."
-        )
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        raise GrokError(
-            f"Header {name!r} contains characters outside latin-1; HTTP headers cannot carry them."
-        ) from None
-
-
-def _check_key(api_key: str, from_environment: bool) -> None:
-    """Refuse a key no header can carry, naming where it came from (never the key)."""
-    try:
-        check_header("Authorization", api_key)
-    except GrokError:
-        source = f"The {API_KEY_ENV} environment variable" if from_environment else "api_key"
-        raise GrokError(
-            f"{source} cannot go in the Authorization header: it contains a line break or a "
-            "character HTTP headers cannot carry (a key read from a file often keeps its "
-            "trailing newline). Set it to the key alone."
-        ) from None
-
-
-def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    for name, value in headers.items():
-        check_header(str(name), name)
-        check_header(name, value)
-    return dict(headers)
-
-
-class RedactedHeaders(CIMultiDict[str]):
-    """Request headers whose repr hides the Authorization value.
-
-    The headers travel through every frame of a request; a traceback printed with its
-    locals (pytest ``--showlocals``, rich, Sentry) would otherwise show the key. A
-    ``CIMultiDict`` because that is what aiohttp takes without converting it per request
-    (and names are case-insensitive, as in HTTP: a later ``authorization`` replaces
-    ``Authorization``).
-    """
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        shown = {
-            name: "<redacted>" if name.lower() == "authorization" else value
-            for name, value in self.items()
-        }
-        return repr(shown)
-
-    __str__ = __repr__
-
-
-def _checked_base_url(url: str) -> str:
-    """The base URL without a trailing slash; warns where it would expose the key."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise GrokError(f"base_url must be an http(s) URL with a host, not {url!r}")
-    if parts.username or parts.password:
-        warnings.warn(
-            "base_url contains credentials (user:password@); they are sent to every proxy "
-            "and log that sees the URL. Use api_key= or default_headers instead.",
-            UserWarning,
-            stacklevel=3,
-        )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        warnings.warn(
-            f"base_url {parts.scheme}://{parts.hostname} is not HTTPS: the API key would "
-            "cross the network in clear text.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class AsyncGrok:
@@ -235,19 +139,19 @@ class AsyncGrok:
                 f"No API key: pass api_key= to AsyncGrok or set the {API_KEY_ENV} "
                 "environment variable."
             )
-        _check_key(api_key, from_environment)
+        check_key(api_key, from_environment)
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         if max_connections < 1:
             raise ValueError("max_connections must be >= 1")
         self._api_key = api_key
-        self._base_url = _checked_base_url(
+        self._base_url = checked_base_url(
             base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         )
         self._timeout = timeout
         self.max_retries = max_retries
         self.max_connections = max_connections
-        self._default_headers = _check_headers(default_headers or {})
+        self._default_headers = check_headers(default_headers or {})
         self.max_response_size = max_response_size
         self.max_event_size = max_event_size
         self._transport = Transport(max_connections=max_connections, session=session)
@@ -401,13 +305,13 @@ class AsyncGrok:
             check_header("Authorization", api_key)
             copy._api_key = api_key
         if base_url is not None:
-            copy._base_url = _checked_base_url(base_url)
+            copy._base_url = checked_base_url(base_url)
         if not isinstance(timeout, NotGiven):
             copy._timeout = timeout
         if max_retries is not None:
             copy.max_retries = max_retries
         if default_headers is not None:
-            copy._default_headers = {**self._default_headers, **_check_headers(default_headers)}
+            copy._default_headers = {**self._default_headers, **check_headers(default_headers)}
         if max_response_size is not None:
             copy.max_response_size = max_response_size
         if hooks is not None:
@@ -512,7 +416,7 @@ class AsyncGrok:
         if not extra_headers:
             return self._headers
         headers = RedactedHeaders(self._headers)
-        headers.update(_check_headers(extra_headers))
+        headers.update(check_headers(extra_headers))
         return headers
 
     def _call_timeout(self, timeout: TimeoutTypes | NotGiven, *, stream: bool) -> Limits:
@@ -591,7 +495,7 @@ class AsyncGrok:
             gate = self._gate(model, tokens, limiter)
             send = gate.wrap(send)
         if limiter is not None:
-            send = _pace(send, limiter)
+            send = limiter.wrap(send)
         # No call record (nor a call to make one) unless hooks or tracing observe the client.
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
@@ -656,7 +560,7 @@ class AsyncGrok:
             gate = self._gate(model, tokens, limiter)
             send = gate.wrap(send)
         if limiter is not None:
-            send = _pace(send, limiter)
+            send = limiter.wrap(send)
         # No call record (nor a call to make one) unless hooks or tracing observe the client.
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
@@ -858,22 +762,3 @@ def _begin(
     call = Call(method, path, model, observer, timings, started)
     observer.begin(call)
     return call
-
-
-def _pace(once: _Attempt, limiter: AdaptiveLimiter) -> _Attempt:
-    """``once`` run inside a fan-out's limiter (a slot, the shared pause, AIMD)."""
-
-    async def paced(*args: Any) -> HTTPResponse:
-        # A free slot is taken without a coroutine of its own.
-        started = limiter.try_acquire()
-        if started is None:
-            started = await limiter.acquire()
-        try:
-            result = await once(*args)
-        except BaseException as exc:
-            limiter.release(started, exc)
-            raise
-        limiter.release(started)
-        return result
-
-    return paced

@@ -24,8 +24,8 @@ import asyncio
 import collections
 import contextvars
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._errors import APIStatusError
 from ._retry import is_rate_limit, retry_after_header
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from ._ratelimit import RateLimiter
 
 __all__ = ["AdaptiveLimiter", "WaitCounter", "attempt_counter", "budget_waits", "current_limiter"]
+
+T = TypeVar("T")
 
 # Spacing below this is no spacing at all (a loop iteration costs about as much).
 _MIN_INTERVAL = 0.001
@@ -102,6 +104,24 @@ class AdaptiveLimiter:
         self.on_pause: Callable[[float], object] | None = None
         #: The fan-out's own ``rate_limit=`` budget, drawn from instead of the client's.
         self.rate_limit: RateLimiter | None = None
+
+    def wrap(self, once: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+        """``once`` (one HTTP attempt) run inside a slot of this limiter."""
+
+        async def paced(*args: Any) -> T:
+            # A free slot is taken without a coroutine of its own.
+            started = self.try_acquire()
+            if started is None:
+                started = await self.acquire()
+            try:
+                result = await once(*args)
+            except BaseException as exc:
+                self.release(started, exc)
+                raise
+            self.release(started)
+            return result
+
+        return paced
 
     def try_acquire(self) -> float | None:
         """A slot at once, when one is free and nothing holds attempts back (no queue, no
