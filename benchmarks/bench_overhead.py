@@ -83,6 +83,7 @@ class _StreamResponse:
     timings = None
     started = 0.0
     call = None
+    settle = None  # the client's pacing correction: none for a bare stream
 
     def __init__(self) -> None:
         self._reads = iter(READS)

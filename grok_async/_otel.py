@@ -19,7 +19,7 @@ from ._errors import GrokError
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._observe import Call, StreamOutcome
+    from ._events import Call, StreamOutcome
 
 __all__ = ["Tracing"]
 

@@ -28,7 +28,7 @@ from ._errors import (
     GrokError,
     status_error,
 )
-from ._observe import Call, StreamOutcome, Timings
+from ._events import Call, StreamOutcome, Timings
 from ._serialization import converter, describe_structure_error
 from ._sse import RawEvent, SSEDecoder
 from ._transport import HTTPResponse

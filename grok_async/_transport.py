@@ -32,13 +32,13 @@ from multidict import CIMultiDictProxy
 
 from ._constants import DONE_GRACE
 from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError, GrokError
-from ._observe import PoolStats
+from ._events import PoolStats
 from ._pool import PoolGate
 from ._version import __version__
 from ._watchdog import ReadWatchdog, Watch
 
 if TYPE_CHECKING:
-    from ._observe import Call, Timings
+    from ._events import Call, Timings
 
 __all__ = ["HTTPResponse", "Limits", "Transport", "client_timeout", "user_agent"]
 

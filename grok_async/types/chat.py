@@ -10,7 +10,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._observe import Timings
+from .._events import Timings
 from ._base import WireModel
 from ._cost import CostInTicks
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._observe import Timings
+from .._events import Timings
 from .._serialization import converter
 from ._base import WireModel
 from ._cost import CostInTicks, ticks_to_usd
