@@ -73,7 +73,11 @@ if TYPE_CHECKING:
         run_tools,
     )
     from .resources.deferred import DeferredCompletion
+    from .resources.videos import VideoGenerationError, VideoJob
     from .types.api_key import APIKeyInfo
+    from .types.audio import Transcription, TranscriptionWord
+    from .types.documents import DocumentSearchMatch, DocumentSearchResponse
+    from .types.embeddings import CreateEmbeddingResponse, Embedding, EmbeddingUsage
     from .types.images import GeneratedImage, ImagesResponse, ImageUsage
     from .types.messages import (
         AssistantMessage,
@@ -103,10 +107,12 @@ if TYPE_CHECKING:
         XSource,
     )
     from .types.models import (
+        EmbeddingModel,
         ImageGenerationModel,
         LanguageModel,
         Model,
         ModelPricing,
+        VideoGenerationModel,
     )
     from .types.parsed import (
         ParsedChatCompletion,
@@ -151,6 +157,7 @@ if TYPE_CHECKING:
         ResponseUsage,
     )
     from .types.tokenizer import Token, TokenizeResult
+    from .types.videos import GeneratedVideo, VideoError, VideoResult, VideoUsage
 
 __all__ = [
     "NOT_GIVEN",
@@ -175,7 +182,13 @@ __all__ = [
     "CompletionTokensDetails",
     "ConflictError",
     "ContentPart",
+    "CreateEmbeddingResponse",
     "DeferredCompletion",
+    "DocumentSearchMatch",
+    "DocumentSearchResponse",
+    "Embedding",
+    "EmbeddingModel",
+    "EmbeddingUsage",
     "FanOutStats",
     "FilePart",
     "FileRef",
@@ -185,6 +198,7 @@ __all__ = [
     "FunctionMessage",
     "FunctionTool",
     "GeneratedImage",
+    "GeneratedVideo",
     "GrokError",
     "HookEvent",
     "Hooks",
@@ -278,9 +292,17 @@ __all__ = [
     "ToolChoiceFunction",
     "ToolMessage",
     "ToolRunResult",
+    "Transcription",
+    "TranscriptionWord",
     "UnprocessableEntityError",
     "Usage",
     "UserMessage",
+    "VideoError",
+    "VideoGenerationError",
+    "VideoGenerationModel",
+    "VideoJob",
+    "VideoResult",
+    "VideoUsage",
     "WebSource",
     "XSource",
     "__version__",
@@ -322,19 +344,9 @@ _lazy = LazyExports(
             "WebSource",
             "XSource",
         ),
-        ".types.parsed": (
-            "ParsedChatCompletion",
-            "ParsedChatCompletionMessage",
-            "ParsedChoice",
-        ),
-        "._parsing": (
-            "ParsedChatCompletionStreamManager",
-            "StructuredOutputError",
-        ),
-        "._ratelimit": (
-            "RateLimiter",
-            "RateLimiterError",
-        ),
+        ".types.parsed": ("ParsedChatCompletion", "ParsedChatCompletionMessage", "ParsedChoice"),
+        "._parsing": ("ParsedChatCompletionStreamManager", "StructuredOutputError"),
+        "._ratelimit": ("RateLimiter", "RateLimiterError"),
         "._redis_limiter": ("RedisRateLimiter",),
         "._responses_stream": (
             "ResponseAccumulator",
@@ -353,17 +365,19 @@ _lazy = LazyExports(
             "run_tools",
         ),
         ".resources.deferred": ("DeferredCompletion",),
+        ".resources.videos": ("VideoGenerationError", "VideoJob"),
         ".types.api_key": ("APIKeyInfo",),
-        ".types.images": (
-            "GeneratedImage",
-            "ImageUsage",
-            "ImagesResponse",
-        ),
+        ".types.audio": ("Transcription", "TranscriptionWord"),
+        ".types.documents": ("DocumentSearchMatch", "DocumentSearchResponse"),
+        ".types.embeddings": ("CreateEmbeddingResponse", "Embedding", "EmbeddingUsage"),
+        ".types.images": ("GeneratedImage", "ImageUsage", "ImagesResponse"),
         ".types.models": (
+            "EmbeddingModel",
             "ImageGenerationModel",
             "LanguageModel",
             "Model",
             "ModelPricing",
+            "VideoGenerationModel",
         ),
         ".types.responses": (
             "InputTokensDetails",
@@ -402,10 +416,8 @@ _lazy = LazyExports(
             "ResponseTextDoneEvent",
             "ResponseUsage",
         ),
-        ".types.tokenizer": (
-            "Token",
-            "TokenizeResult",
-        ),
+        ".types.tokenizer": ("Token", "TokenizeResult"),
+        ".types.videos": ("GeneratedVideo", "VideoError", "VideoResult", "VideoUsage"),
     },
     rehome=__name__,
 )

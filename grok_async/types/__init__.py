@@ -23,6 +23,19 @@ if TYPE_CHECKING:
     from .api_key import (
         APIKeyInfo,
     )
+    from .audio import (
+        Transcription,
+        TranscriptionWord,
+    )
+    from .documents import (
+        DocumentSearchMatch,
+        DocumentSearchResponse,
+    )
+    from .embeddings import (
+        CreateEmbeddingResponse,
+        Embedding,
+        EmbeddingUsage,
+    )
     from .images import (
         GeneratedImage,
         ImagesResponse,
@@ -56,10 +69,12 @@ if TYPE_CHECKING:
         XSource,
     )
     from .models import (
+        EmbeddingModel,
         ImageGenerationModel,
         LanguageModel,
         Model,
         ModelPricing,
+        VideoGenerationModel,
     )
     from .parsed import (
         ParsedChatCompletion,
@@ -107,6 +122,12 @@ if TYPE_CHECKING:
         Token,
         TokenizeResult,
     )
+    from .videos import (
+        GeneratedVideo,
+        VideoError,
+        VideoResult,
+        VideoUsage,
+    )
 
 __all__ = [
     "APIKeyInfo",
@@ -119,6 +140,12 @@ __all__ = [
     "ChunkChoice",
     "CompletionTokensDetails",
     "ContentPart",
+    "CreateEmbeddingResponse",
+    "DocumentSearchMatch",
+    "DocumentSearchResponse",
+    "Embedding",
+    "EmbeddingModel",
+    "EmbeddingUsage",
     "FilePart",
     "FileRef",
     "Function",
@@ -126,6 +153,7 @@ __all__ = [
     "FunctionDelta",
     "FunctionMessage",
     "GeneratedImage",
+    "GeneratedVideo",
     "ImageGenerationModel",
     "ImagePart",
     "ImageURL",
@@ -191,8 +219,14 @@ __all__ = [
     "ToolChoice",
     "ToolChoiceFunction",
     "ToolMessage",
+    "Transcription",
+    "TranscriptionWord",
     "Usage",
     "UserMessage",
+    "VideoError",
+    "VideoGenerationModel",
+    "VideoResult",
+    "VideoUsage",
     "WebSource",
     "XSource",
 ]
@@ -235,16 +269,31 @@ _lazy = LazyExports(
             "ParsedChoice",
         ),
         ".api_key": ("APIKeyInfo",),
+        ".audio": (
+            "Transcription",
+            "TranscriptionWord",
+        ),
+        ".documents": (
+            "DocumentSearchMatch",
+            "DocumentSearchResponse",
+        ),
+        ".embeddings": (
+            "CreateEmbeddingResponse",
+            "Embedding",
+            "EmbeddingUsage",
+        ),
         ".images": (
             "GeneratedImage",
             "ImageUsage",
             "ImagesResponse",
         ),
         ".models": (
+            "EmbeddingModel",
             "ImageGenerationModel",
             "LanguageModel",
             "Model",
             "ModelPricing",
+            "VideoGenerationModel",
         ),
         ".responses": (
             "InputTokensDetails",
@@ -286,6 +335,12 @@ _lazy = LazyExports(
         ".tokenizer": (
             "Token",
             "TokenizeResult",
+        ),
+        ".videos": (
+            "GeneratedVideo",
+            "VideoError",
+            "VideoResult",
+            "VideoUsage",
         ),
     },
 )
