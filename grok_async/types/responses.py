@@ -24,6 +24,7 @@ from .._observe import Timings
 from .._serialization import converter
 from ._base import WireModel
 from ._cost import CostInTicks, ticks_to_usd
+from ._round_trip import keep_unknown_fields
 
 __all__ = [
     "CONTENT_PART_TYPES",
@@ -565,3 +566,16 @@ def _register_tagged(base: type[Any], by_type: Mapping[str, type[Any]]) -> None:
 _register_tagged(ResponseContentPart, CONTENT_PART_TYPES)
 _register_tagged(ResponseOutputItem, OUTPUT_ITEM_TYPES)
 _register_tagged(ResponseStreamEvent, EVENT_TYPES)
+# Output items go back to the server as input: with every field it sent (issue #18). The
+# parts first: an item's hook, made here, binds the hooks of its fields' types.
+keep_unknown_fields(
+    [
+        ResponseAnnotation,
+        ReasoningSummaryText,
+        ReasoningText,
+        *CONTENT_PART_TYPES.values(),
+        ResponseContentPart,
+        *OUTPUT_ITEM_TYPES.values(),
+        ResponseOutputItem,
+    ]
+)
