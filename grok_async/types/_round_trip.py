@@ -52,4 +52,9 @@ def keep_unknown_fields(classes: Iterable[type[WireModel]]) -> None:
     """
     for cls in classes:
         hook = _with_unknown_fields(converter.get_unstructure_hook(cls))
-        converter.register_unstructure_hook_func(lambda t, cls=cls: t is cls, hook)
+        converter.register_unstructure_hook_func(_is(cls), hook)
+
+
+def _is(cls: type[Any]) -> Callable[[Any], bool]:
+    """A predicate matching exactly ``cls``: its subclasses have hooks of their own."""
+    return lambda t: t is cls
