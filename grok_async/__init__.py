@@ -28,6 +28,7 @@ from ._errors import (
     RequestTooLargeError,
     UnprocessableEntityError,
 )
+from ._exports import LAZY_EXPORTS
 from ._fanout import FanOutStats, Progress
 from ._lazy import LazyExports, rehome
 from ._observe import HookEvent, Hooks, PoolStats, Timings
@@ -311,116 +312,9 @@ __all__ = [
     "run_tools",
 ]
 
-# Loaded on first use (see _lazy.py): `import grok_async` costs no more for them. Each
-# entry's names are also imported above for type checkers.
-_lazy = LazyExports(
-    __name__,
-    globals(),
-    {
-        ".types.messages": (
-            "AssistantMessage",
-            "ContentPart",
-            "FilePart",
-            "FileRef",
-            "FunctionDefinition",
-            "FunctionMessage",
-            "ImagePart",
-            "ImageURL",
-            "JSONSchema",
-            "Message",
-            "NewsSource",
-            "ResponseFormat",
-            "RssSource",
-            "SearchParameters",
-            "SearchSource",
-            "StreamOptions",
-            "SystemMessage",
-            "TextPart",
-            "Tool",
-            "ToolChoice",
-            "ToolChoiceFunction",
-            "ToolMessage",
-            "UserMessage",
-            "WebSource",
-            "XSource",
-        ),
-        ".types.parsed": ("ParsedChatCompletion", "ParsedChatCompletionMessage", "ParsedChoice"),
-        "._parsing": ("ParsedChatCompletionStreamManager", "StructuredOutputError"),
-        "._ratelimit": ("RateLimiter", "RateLimiterError"),
-        "._redis_limiter": ("RedisRateLimiter",),
-        "._responses_stream": (
-            "ResponseAccumulator",
-            "ResponseFailedError",
-            "ResponseStream",
-            "ResponseStreamManager",
-        ),
-        "._schema": ("json_schema",),
-        "._tools": (
-            "FunctionTool",
-            "MaxToolRoundsError",
-            "ToolArgumentsError",
-            "ToolCallResult",
-            "ToolRunResult",
-            "function_tool",
-            "run_tools",
-        ),
-        ".resources.deferred": ("DeferredCompletion",),
-        ".resources.videos": ("VideoGenerationError", "VideoJob"),
-        ".types.api_key": ("APIKeyInfo",),
-        ".types.audio": ("Transcription", "TranscriptionWord"),
-        ".types.documents": ("DocumentSearchMatch", "DocumentSearchResponse"),
-        ".types.embeddings": ("CreateEmbeddingResponse", "Embedding", "EmbeddingUsage"),
-        ".types.images": ("GeneratedImage", "ImageUsage", "ImagesResponse"),
-        ".types.models": (
-            "EmbeddingModel",
-            "ImageGenerationModel",
-            "LanguageModel",
-            "Model",
-            "ModelPricing",
-            "VideoGenerationModel",
-        ),
-        ".types.responses": (
-            "InputTokensDetails",
-            "OutputTokensDetails",
-            "ReasoningSummaryText",
-            "ReasoningText",
-            "Response",
-            "ResponseAnnotation",
-            "ResponseCompletedEvent",
-            "ResponseContentPart",
-            "ResponseContentPartAddedEvent",
-            "ResponseContentPartDoneEvent",
-            "ResponseCreatedEvent",
-            "ResponseDeleted",
-            "ResponseFailedEvent",
-            "ResponseFunctionCallArgumentsDeltaEvent",
-            "ResponseFunctionCallArgumentsDoneEvent",
-            "ResponseFunctionToolCall",
-            "ResponseInProgressEvent",
-            "ResponseIncompleteDetails",
-            "ResponseIncompleteEvent",
-            "ResponseLifecycleEvent",
-            "ResponseOutputItem",
-            "ResponseOutputItemAddedEvent",
-            "ResponseOutputItemDoneEvent",
-            "ResponseOutputMessage",
-            "ResponseOutputRefusal",
-            "ResponseOutputText",
-            "ResponseReasoningItem",
-            "ResponseReasoningSummaryTextDeltaEvent",
-            "ResponseReasoningSummaryTextDoneEvent",
-            "ResponseReasoningTextDeltaEvent",
-            "ResponseReasoningTextDoneEvent",
-            "ResponseStreamEvent",
-            "ResponseTextDeltaEvent",
-            "ResponseTextDoneEvent",
-            "ResponseUsage",
-        ),
-        ".types.tokenizer": ("Token", "TokenizeResult"),
-        ".types.videos": ("GeneratedVideo", "VideoError", "VideoResult", "VideoUsage"),
-    },
-    rehome=__name__,
-)
+# Loaded on first use (see _lazy.py; the table of modules is _exports.py): `import
+# grok_async` costs no more for them. Each name is also imported above for type checkers.
+_lazy = LazyExports(__name__, globals(), LAZY_EXPORTS, rehome=__name__)
 
 
 def __getattr__(name: str) -> Any:
