@@ -272,6 +272,36 @@ async def test_responses_answers_fit_the_document(
     assert events[-1]["type"] in ("response.completed", "response.incomplete")
 
 
+async def test_server_side_tool_answers_fit_the_document(
+    fake_grok: FakeGrok, session: aiohttp.ClientSession
+) -> None:
+    """A response with every server-side tool's call, citations and tool usage fits the
+    document, plain and streamed."""
+    fake_grok.add_document("c-1", "Lighthouses guide ships.")
+    tools = [
+        {"type": "web_search", "allowed_domains": ["x.ai"]},
+        {"type": "x_search"},
+        {"type": "code_interpreter"},
+        {"type": "file_search", "vector_store_ids": ["c-1"]},
+        {"type": "mcp", "server_url": "https://mcp.example.com", "server_label": "wiki"},
+    ]
+    body = {"model": "grok-4", "input": "What do lighthouses do?", "tools": tools}
+    created = await call(session, fake_grok, "POST", "/responses", body)
+    check_answer(created)
+    kinds = [item["type"] for item in created.json()["output"]]
+    assert kinds == [
+        "web_search_call",
+        "custom_tool_call",
+        "code_interpreter_call",
+        "file_search_call",
+        "mcp_call",
+        "message",
+    ]
+    assert created.json()["usage"]["server_side_tool_usage_details"]["mcp_calls"] == 1
+    streamed = await call(session, fake_grok, "POST", "/responses", {**body, "stream": True})
+    check_responses_stream(streamed)
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import aiohttp
@@ -22,7 +23,7 @@ from grok_async import (
 )
 from grok_async.testing import FakeGrok
 
-from .conftest import FAKE_KEY, LocalServer
+from .conftest import FAKE_KEY, LocalServer, wait_until
 
 VIDEO = "https://example.com/clip.mp4"
 
@@ -62,7 +63,7 @@ async def test_wait_polls_until_done_reporting_progress(fake_grok: FakeGrok) -> 
     assert result.usage is not None
     assert result.usage.cost_usd == pytest.approx(0.2)
     assert data[4:8] == b"ftyp"
-    assert len(seen) == len(polls(fake_grok)) >= 3
+    assert len(seen) == len(polls(fake_grok)) >= 2
     assert seen[-1] == ("done", 100)
     pending = [progress for status, progress in seen[:-1]]
     assert all(status == "pending" for status, _ in seen[:-1])
@@ -127,7 +128,7 @@ async def test_a_wait_past_its_timeout_says_how_far_it_got(fake_grok: FakeGrok) 
         elapsed = asyncio.get_running_loop().time() - started
         later = await job.retrieve()
     assert 0.3 <= elapsed < 2
-    assert "last progress 0%" in str(caught.value) or "last progress 1%" in str(caught.value)
+    assert re.search(r"last progress \d%", str(caught.value))
     assert later.status == "pending"
 
 
@@ -137,13 +138,13 @@ async def test_cancelling_a_wait_stops_the_polling(fake_grok: FakeGrok) -> None:
     async with client_for(fake_grok) as client:
         job = await client.videos.generate(prompt="Slow clouds")
         task = asyncio.create_task(job.wait(interval=0.05, max_interval=0.05))
-        await asyncio.sleep(0.3)
+        assert await wait_until(lambda: len(polls(fake_grok)) >= 2)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+        await asyncio.sleep(0.1)  # a poll sent just before the cancel may still land
         count = len(polls(fake_grok))
-        await asyncio.sleep(0.2)
-    assert count >= 2
+        await asyncio.sleep(0.3)  # several intervals: a live wait would poll again
     assert len(polls(fake_grok)) == count
 
 

@@ -22,13 +22,16 @@ import pytest
 from grok_async import (
     AssistantMessage,
     AsyncGrok,
+    CodeExecutionTool,
     FilePart,
     FileRef,
+    FileSearchTool,
     FunctionDefinition,
     FunctionMessage,
     ImagePart,
     ImageURL,
     JSONSchema,
+    MCPTool,
     NewsSource,
     ResponseFormat,
     RssSource,
@@ -41,7 +44,9 @@ from grok_async import (
     ToolChoiceFunction,
     ToolMessage,
     UserMessage,
+    WebSearchTool,
     WebSource,
+    XSearchTool,
     XSource,
     function_tool,
 )
@@ -209,6 +214,39 @@ async def responses_message_round_trip(client: AsyncGrok) -> None:
     await client.responses.create(
         model="grok-3-mini",
         input=[{"role": "user", "content": "Hi"}, *first.output, {"role": "user", "content": "?"}],
+    )
+
+
+SERVER_SIDE_TOOLS = [
+    WebSearchTool(excluded_domains=["example.com"], enable_image_search=True),
+    WebSearchTool(allowed_domains=["x.ai"], enable_image_understanding=True),
+    XSearchTool(
+        allowed_x_handles=["xai"],
+        from_date="2025-01-01",
+        to_date="2025-12-31",
+        enable_image_understanding=True,
+        enable_video_understanding=False,
+    ),
+    CodeExecutionTool(),
+    FileSearchTool(collection_ids=[COLLECTION], max_num_results=2),
+    MCPTool(
+        "https://mcp.example.com/sse",
+        "wiki",
+        server_description="A wiki.",
+        allowed_tools=["ask"],
+        authorization="token",
+        headers={"X-Team": "a"},
+        require_approval="never",
+        connector_id="c-1",
+    ),
+]
+
+
+async def responses_server_side_tools(client: AsyncGrok) -> None:
+    """Every server-side tool constructor, and their calls sent back as input."""
+    first = await client.responses.create(model=MODEL, input="Hi", tools=SERVER_SIDE_TOOLS)
+    await client.responses.create(
+        model=MODEL, input=[*first.output, {"role": "user", "content": "?"}]
     )
 
 
@@ -461,6 +499,7 @@ CASES = [
         ),
         id="responses-tools",
     ),
+    pytest.param(responses_server_side_tools, id="responses-server-side-tools"),
     pytest.param(responses_chain, id="responses-chain-retrieve-delete"),
     pytest.param(responses_stream, id="responses-stream"),
     pytest.param(responses_function_call_round_trip, id="responses-function-call-round-trip"),

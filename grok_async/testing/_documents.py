@@ -125,14 +125,23 @@ class DocumentStore:
         """``POST /v1/documents/search``"""
         try:
             body = parse_json_body(request.content_type, await request.read())
-            matches = self._search(body)
+            matches = self.search_body(body)
         except InvalidRequest as exc:
             return error_response(exc.status, exc.message)
         return web.Response(
             body=orjson.dumps({"matches": matches}), content_type="application/json"
         )
 
-    def _search(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def check_collections(self, ids: list[str]) -> None:
+        """``InvalidRequest`` (404) unless every collection of ``ids`` exists."""
+        with self._lock:
+            for collection_id in ids:
+                if collection_id not in self._collections:
+                    raise InvalidRequest(404, f"Collection {collection_id} was not found.")
+
+    def search_body(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The matches a search request's JSON ``body`` finds; ``InvalidRequest`` if the
+        request is refused."""
         query = body.get("query")
         if query is None:
             raise InvalidRequest(

@@ -139,8 +139,8 @@ class Emulator:
         self._transports: weakref.WeakSet[Any] = weakref.WeakSet()
         self._static = self._static_bodies()
         self._images = ImageStudio(self.catalog)
-        self._responses = ResponsesEndpoint(self)
         self.media = MediaEndpoints(self.catalog, video_delay=options.video_delay)
+        self._responses = ResponsesEndpoint(self)
 
     # -- the application ---------------------------------------------------------------
 
