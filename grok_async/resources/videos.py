@@ -138,13 +138,38 @@ class VideoJob:
     request_id: str
     _videos: Videos = attrs.field(repr=False, eq=False, alias="videos")
 
-    async def retrieve(self, **options: Any) -> VideoResult:
+    async def retrieve(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+    ) -> VideoResult:
         """The job's state now: see :meth:`Videos.retrieve`."""
-        return await self._videos.retrieve(self.request_id, **options)
+        return await self._videos.retrieve(
+            self.request_id, extra_headers=extra_headers, timeout=timeout, max_retries=max_retries
+        )
 
-    async def wait(self, **options: Any) -> VideoResult:
+    async def wait(
+        self,
+        *,
+        on_progress: ProgressCallback | None = None,
+        timeout: float | None = DEFAULT_VIDEO_WAIT_TIMEOUT,
+        interval: float = DEFAULT_VIDEO_POLL_INTERVAL,
+        max_interval: float = DEFAULT_VIDEO_MAX_POLL_INTERVAL,
+        extra_headers: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> VideoResult:
         """Poll until the video is done: see :meth:`Videos.wait`."""
-        return await self._videos.wait(self.request_id, **options)
+        return await self._videos.wait(
+            self.request_id,
+            on_progress=on_progress,
+            timeout=timeout,
+            interval=interval,
+            max_interval=max_interval,
+            extra_headers=extra_headers,
+            max_retries=max_retries,
+        )
 
 
 class Videos:
