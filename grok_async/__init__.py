@@ -28,6 +28,7 @@ from ._errors import (
     RequestTooLargeError,
     UnprocessableEntityError,
 )
+from ._exports import LAZY_EXPORTS
 from ._fanout import FanOutStats
 from ._lazy import LazyExports, rehome
 from ._observe import HookEvent, Hooks, PoolStats, Timings
@@ -74,7 +75,11 @@ if TYPE_CHECKING:
         run_tools,
     )
     from .resources.deferred import DeferredCompletion
+    from .resources.videos import VideoGenerationError, VideoJob
     from .types.api_key import APIKeyInfo
+    from .types.audio import Transcription, TranscriptionWord
+    from .types.documents import DocumentSearchMatch, DocumentSearchResponse
+    from .types.embeddings import CreateEmbeddingResponse, Embedding, EmbeddingUsage
     from .types.images import GeneratedImage, ImagesResponse, ImageUsage
     from .types.messages import (
         AssistantMessage,
@@ -104,10 +109,12 @@ if TYPE_CHECKING:
         XSource,
     )
     from .types.models import (
+        EmbeddingModel,
         ImageGenerationModel,
         LanguageModel,
         Model,
         ModelPricing,
+        VideoGenerationModel,
     )
     from .types.parsed import (
         ParsedChatCompletion,
@@ -115,19 +122,24 @@ if TYPE_CHECKING:
         ParsedChoice,
     )
     from .types.responses import (
+        CodeInterpreterOutput,
+        FileSearchResult,
         InputTokensDetails,
         OutputTokensDetails,
         ReasoningSummaryText,
         ReasoningText,
         Response,
         ResponseAnnotation,
+        ResponseCodeInterpreterCall,
         ResponseCompletedEvent,
         ResponseContentPart,
         ResponseContentPartAddedEvent,
         ResponseContentPartDoneEvent,
         ResponseCreatedEvent,
+        ResponseCustomToolCall,
         ResponseDeleted,
         ResponseFailedEvent,
+        ResponseFileSearchCall,
         ResponseFunctionCallArgumentsDeltaEvent,
         ResponseFunctionCallArgumentsDoneEvent,
         ResponseFunctionToolCall,
@@ -135,6 +147,7 @@ if TYPE_CHECKING:
         ResponseIncompleteEvent,
         ResponseInProgressEvent,
         ResponseLifecycleEvent,
+        ResponseMcpCall,
         ResponseOutputItem,
         ResponseOutputItemAddedEvent,
         ResponseOutputItemDoneEvent,
@@ -150,8 +163,20 @@ if TYPE_CHECKING:
         ResponseTextDeltaEvent,
         ResponseTextDoneEvent,
         ResponseUsage,
+        ResponseWebSearchCall,
+        ServerSideToolUsage,
+        WebSearchAction,
+        WebSearchSource,
+    )
+    from .types.server_tools import (
+        CodeExecutionTool,
+        FileSearchTool,
+        MCPTool,
+        WebSearchTool,
+        XSearchTool,
     )
     from .types.tokenizer import Token, TokenizeResult
+    from .types.videos import GeneratedVideo, VideoError, VideoResult, VideoUsage
 
 __all__ = [
     "NOT_GIVEN",
@@ -173,19 +198,30 @@ __all__ = [
     "Choice",
     "ChoiceDelta",
     "ChunkChoice",
+    "CodeExecutionTool",
+    "CodeInterpreterOutput",
     "CompletionTokensDetails",
     "ConflictError",
     "ContentPart",
+    "CreateEmbeddingResponse",
     "DeferredCompletion",
+    "DocumentSearchMatch",
+    "DocumentSearchResponse",
+    "Embedding",
+    "EmbeddingModel",
+    "EmbeddingUsage",
     "FanOutStats",
     "FilePart",
     "FileRef",
+    "FileSearchResult",
+    "FileSearchTool",
     "Function",
     "FunctionDefinition",
     "FunctionDelta",
     "FunctionMessage",
     "FunctionTool",
     "GeneratedImage",
+    "GeneratedVideo",
     "GrokError",
     "HookEvent",
     "Hooks",
@@ -198,6 +234,7 @@ __all__ = [
     "InternalServerError",
     "JSONSchema",
     "LanguageModel",
+    "MCPTool",
     "MaxToolRoundsError",
     "Message",
     "Model",
@@ -226,14 +263,17 @@ __all__ = [
     "Response",
     "ResponseAccumulator",
     "ResponseAnnotation",
+    "ResponseCodeInterpreterCall",
     "ResponseCompletedEvent",
     "ResponseContentPart",
     "ResponseContentPartAddedEvent",
     "ResponseContentPartDoneEvent",
     "ResponseCreatedEvent",
+    "ResponseCustomToolCall",
     "ResponseDeleted",
     "ResponseFailedError",
     "ResponseFailedEvent",
+    "ResponseFileSearchCall",
     "ResponseFormat",
     "ResponseFunctionCallArgumentsDeltaEvent",
     "ResponseFunctionCallArgumentsDoneEvent",
@@ -242,6 +282,7 @@ __all__ = [
     "ResponseIncompleteDetails",
     "ResponseIncompleteEvent",
     "ResponseLifecycleEvent",
+    "ResponseMcpCall",
     "ResponseOutputItem",
     "ResponseOutputItemAddedEvent",
     "ResponseOutputItemDoneEvent",
@@ -259,9 +300,11 @@ __all__ = [
     "ResponseTextDeltaEvent",
     "ResponseTextDoneEvent",
     "ResponseUsage",
+    "ResponseWebSearchCall",
     "RssSource",
     "SearchParameters",
     "SearchSource",
+    "ServerSideToolUsage",
     "StreamOptions",
     "StructuredOutputError",
     "SystemMessage",
@@ -279,10 +322,22 @@ __all__ = [
     "ToolChoiceFunction",
     "ToolMessage",
     "ToolRunResult",
+    "Transcription",
+    "TranscriptionWord",
     "UnprocessableEntityError",
     "Usage",
     "UserMessage",
+    "VideoError",
+    "VideoGenerationError",
+    "VideoGenerationModel",
+    "VideoJob",
+    "VideoResult",
+    "VideoUsage",
+    "WebSearchAction",
+    "WebSearchSource",
+    "WebSearchTool",
     "WebSource",
+    "XSearchTool",
     "XSource",
     "__version__",
     "function_tool",
@@ -290,126 +345,9 @@ __all__ = [
     "run_tools",
 ]
 
-# Loaded on first use (see _lazy.py): `import grok_async` costs no more for them. Each
-# entry's names are also imported above for type checkers.
-_lazy = LazyExports(
-    __name__,
-    globals(),
-    {
-        ".types.messages": (
-            "AssistantMessage",
-            "ContentPart",
-            "FilePart",
-            "FileRef",
-            "FunctionDefinition",
-            "FunctionMessage",
-            "ImagePart",
-            "ImageURL",
-            "JSONSchema",
-            "Message",
-            "NewsSource",
-            "ResponseFormat",
-            "RssSource",
-            "SearchParameters",
-            "SearchSource",
-            "StreamOptions",
-            "SystemMessage",
-            "TextPart",
-            "Tool",
-            "ToolChoice",
-            "ToolChoiceFunction",
-            "ToolMessage",
-            "UserMessage",
-            "WebSource",
-            "XSource",
-        ),
-        ".types.parsed": (
-            "ParsedChatCompletion",
-            "ParsedChatCompletionMessage",
-            "ParsedChoice",
-        ),
-        "._parsing": (
-            "ParsedChatCompletionStreamManager",
-            "StructuredOutputError",
-        ),
-        "._ratelimit": (
-            "RateLimiter",
-            "RateLimiterError",
-        ),
-        "._redis_limiter": ("RedisRateLimiter",),
-        "._responses_stream": (
-            "ResponseAccumulator",
-            "ResponseFailedError",
-            "ResponseStream",
-            "ResponseStreamManager",
-        ),
-        "._schema": ("json_schema",),
-        "._tools": (
-            "FunctionTool",
-            "MaxToolRoundsError",
-            "ToolArgumentsError",
-            "ToolCallResult",
-            "ToolRunResult",
-            "function_tool",
-            "run_tools",
-        ),
-        ".resources.deferred": ("DeferredCompletion",),
-        ".types.api_key": ("APIKeyInfo",),
-        ".types.images": (
-            "GeneratedImage",
-            "ImageUsage",
-            "ImagesResponse",
-        ),
-        ".types.models": (
-            "ImageGenerationModel",
-            "LanguageModel",
-            "Model",
-            "ModelPricing",
-        ),
-        ".types.responses": (
-            "InputTokensDetails",
-            "OutputTokensDetails",
-            "ReasoningSummaryText",
-            "ReasoningText",
-            "Response",
-            "ResponseAnnotation",
-            "ResponseCompletedEvent",
-            "ResponseContentPart",
-            "ResponseContentPartAddedEvent",
-            "ResponseContentPartDoneEvent",
-            "ResponseCreatedEvent",
-            "ResponseDeleted",
-            "ResponseFailedEvent",
-            "ResponseFunctionCallArgumentsDeltaEvent",
-            "ResponseFunctionCallArgumentsDoneEvent",
-            "ResponseFunctionToolCall",
-            "ResponseInProgressEvent",
-            "ResponseIncompleteDetails",
-            "ResponseIncompleteEvent",
-            "ResponseLifecycleEvent",
-            "ResponseOutputItem",
-            "ResponseOutputItemAddedEvent",
-            "ResponseOutputItemDoneEvent",
-            "ResponseOutputMessage",
-            "ResponseOutputRefusal",
-            "ResponseOutputText",
-            "ResponseReasoningItem",
-            "ResponseReasoningSummaryTextDeltaEvent",
-            "ResponseReasoningSummaryTextDoneEvent",
-            "ResponseReasoningTextDeltaEvent",
-            "ResponseReasoningTextDoneEvent",
-            "ResponseStreamEvent",
-            "ResponseTextDeltaEvent",
-            "ResponseTextDoneEvent",
-            "ResponseUsage",
-        ),
-        ".types.tokenizer": (
-            "Token",
-            "TokenizeResult",
-        ),
-    },
-    rehome=__name__,
-)
+# Loaded on first use (see _lazy.py; the table of modules is _exports.py): `import
+# grok_async` costs no more for them. Each name is also imported above for type checkers.
+_lazy = LazyExports(__name__, globals(), LAZY_EXPORTS, rehome=__name__)
 
 
 def __getattr__(name: str) -> Any:

@@ -41,10 +41,20 @@ if TYPE_CHECKING:
     import aiohttp
 
     from ._ratelimit import RateLimiter
+    from .resources.audio import Audio
     from .resources.chat import Chat
+    from .resources.documents import Documents
+    from .resources.embeddings import Embeddings
     from .resources.images import Images
-    from .resources.models import ImageGenerationModels, LanguageModels, Models
+    from .resources.models import (
+        EmbeddingModels,
+        ImageGenerationModels,
+        LanguageModels,
+        Models,
+        VideoGenerationModels,
+    )
     from .resources.responses import Responses
+    from .resources.videos import Videos
     from .types.api_key import APIKeyInfo
     from .types.tokenizer import TokenizeResult
 
@@ -67,6 +77,12 @@ _RESOURCES = {
     "language_models": (".resources.models", "LanguageModels"),
     "image_generation_models": (".resources.models", "ImageGenerationModels"),
     "images": (".resources.images", "Images"),
+    "embeddings": (".resources.embeddings", "Embeddings"),
+    "embedding_models": (".resources.models", "EmbeddingModels"),
+    "documents": (".resources.documents", "Documents"),
+    "videos": (".resources.videos", "Videos"),
+    "video_generation_models": (".resources.models", "VideoGenerationModels"),
+    "audio": (".resources.audio", "Audio"),
 }
 
 # Past this many live clients in one process, creating another one logs a warning: each
@@ -227,6 +243,36 @@ class AsyncGrok:
     def images(self) -> Images:
         """Image generation and editing (``/v1/images/...``)."""
         return self._resource("images")  # type: ignore[no-any-return]
+
+    @property
+    def embeddings(self) -> Embeddings:
+        """Embedding vectors of texts (``/v1/embeddings``)."""
+        return self._resource("embeddings")  # type: ignore[no-any-return]
+
+    @property
+    def embedding_models(self) -> EmbeddingModels:
+        """Embedding models with their prices (``/v1/embedding-models``)."""
+        return self._resource("embedding_models")  # type: ignore[no-any-return]
+
+    @property
+    def documents(self) -> Documents:
+        """Search in collections of documents (``/v1/documents/search``)."""
+        return self._resource("documents")  # type: ignore[no-any-return]
+
+    @property
+    def videos(self) -> Videos:
+        """Video generation, editing and extension, and waiting for it (``/v1/videos/...``)."""
+        return self._resource("videos")  # type: ignore[no-any-return]
+
+    @property
+    def video_generation_models(self) -> VideoGenerationModels:
+        """Video generation models (``/v1/video-generation-models``)."""
+        return self._resource("video_generation_models")  # type: ignore[no-any-return]
+
+    @property
+    def audio(self) -> Audio:
+        """Text to speech (``audio.speech``) and speech to text (``audio.transcriptions``)."""
+        return self._resource("audio")  # type: ignore[no-any-return]
 
     @staticmethod
     def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Limits:

@@ -8,8 +8,9 @@ document's ``components``, which makes its ``#/components/schemas/...`` referenc
 Operations are looked up by method and concrete path, so the tests check a body against
 the schema the document assigns to that request or answer, not one picked by hand.
 
-One defect of the document is corrected before validating (see ``UNTAGGED_UNIONS``); the
-tests of this helper prove it is still there, so the correction goes once it is fixed.
+Two defects of the document are corrected before validating (see ``UNTAGGED_UNIONS`` and
+``PLAIN_EMBEDDING_INPUT``); the tests of this helper prove they are still there, so each
+correction goes once it is fixed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from jsonschema.exceptions import best_match
 __all__ = [
     "DOCUMENT_PATH",
     "ERROR_SCHEMA",
+    "PLAIN_EMBEDDING_INPUT",
     "UNTAGGED_UNIONS",
     "assert_fits",
     "component",
@@ -55,6 +57,18 @@ ERROR_SCHEMA: dict[str, Any] = {
 #: the first branch that fits: ``anyOf``, which the validators use for these two.
 UNTAGGED_UNIONS = ("ModelOutput", "ModelInputPart")
 
+#: ``EmbeddingInput`` as the API takes it: plain JSON (SPEC.md §12). The document has the
+#: server's enum as serde tags it by default (``{"String": "..."}``,
+#: ``{"StringArray": [...]}``), a form the API refuses; the validators use this instead.
+PLAIN_EMBEDDING_INPUT: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string"},
+        {"type": "array", "items": {"type": "string"}},
+        {"type": "array", "items": {"type": "integer"}},
+        {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
+    ]
+}
+
 
 @functools.cache
 def document() -> dict[str, Any]:
@@ -70,6 +84,7 @@ def _components(*, corrected: bool) -> dict[str, Any]:
         for name in UNTAGGED_UNIONS:
             schema = components["schemas"][name]
             schema["anyOf"] = schema.pop("oneOf")
+        components["schemas"]["EmbeddingInput"] = PLAIN_EMBEDDING_INPUT
     return dict(components)
 
 

@@ -13,6 +13,7 @@ Two kinds of check, both on the raw bytes (an aiohttp client, not the library):
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -271,6 +272,36 @@ async def test_responses_answers_fit_the_document(
     assert events[-1]["type"] in ("response.completed", "response.incomplete")
 
 
+async def test_server_side_tool_answers_fit_the_document(
+    fake_grok: FakeGrok, session: aiohttp.ClientSession
+) -> None:
+    """A response with every server-side tool's call, citations and tool usage fits the
+    document, plain and streamed."""
+    fake_grok.add_document("c-1", "Lighthouses guide ships.")
+    tools = [
+        {"type": "web_search", "allowed_domains": ["x.ai"]},
+        {"type": "x_search"},
+        {"type": "code_interpreter"},
+        {"type": "file_search", "vector_store_ids": ["c-1"]},
+        {"type": "mcp", "server_url": "https://mcp.example.com", "server_label": "wiki"},
+    ]
+    body = {"model": "grok-4", "input": "What do lighthouses do?", "tools": tools}
+    created = await call(session, fake_grok, "POST", "/responses", body)
+    check_answer(created)
+    kinds = [item["type"] for item in created.json()["output"]]
+    assert kinds == [
+        "web_search_call",
+        "custom_tool_call",
+        "code_interpreter_call",
+        "file_search_call",
+        "mcp_call",
+        "message",
+    ]
+    assert created.json()["usage"]["server_side_tool_usage_details"]["mcp_calls"] == 1
+    streamed = await call(session, fake_grok, "POST", "/responses", {**body, "stream": True})
+    check_responses_stream(streamed)
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
@@ -286,13 +317,110 @@ async def test_responses_answers_fit_the_document(
             id="edit",
         ),
         pytest.param("/tokenize-text", {"text": "Hello there", "model": "grok-4"}, id="tokenize"),
+        pytest.param("/embeddings", {"model": "v1", "input": ["a", "b"]}, id="embeddings"),
+        pytest.param(
+            "/embeddings",
+            {"model": "v1", "input": [[1, 2]], "encoding_format": "base64"},
+            id="embeddings-base64",
+        ),
+        pytest.param(
+            "/videos/generations", {"prompt": "A cat", "duration": 2}, id="video-generation"
+        ),
+        pytest.param(
+            "/videos/edits",
+            {"prompt": "Snow", "video": {"url": "https://example.com/a.mp4"}},
+            id="video-edit",
+        ),
+        pytest.param(
+            "/videos/extensions",
+            {"prompt": "More", "video": {"file_id": "file-1"}, "duration": 2},
+            id="video-extension",
+        ),
     ],
 )
 async def test_other_answers_fit_the_document(
     fake_grok: FakeGrok, session: aiohttp.ClientSession, path: str, body: dict[str, Any]
 ) -> None:
-    """Images and tokenize-text answers fit their operations' schemas."""
+    """Images, embeddings, video starts and tokenize-text answers fit their operations'
+    schemas."""
     check_answer(await call(session, fake_grok, "POST", path, body))
+
+
+async def test_documents_search_answers_fit_the_document(
+    fake_grok: FakeGrok, session: aiohttp.ClientSession
+) -> None:
+    """Matches (metadata fields and page numbers included) fit ``SearchResponse``."""
+    fake_grok.add_document("c-1", "Revenue grew.\n\nCosts fell.", fields={"year": "2025"})
+    body = {"query": "revenue", "source": {"collection_ids": ["c-1"]}}
+    exchange = await call(session, fake_grok, "POST", "/documents/search", body)
+    check_answer(exchange)
+    assert exchange.json()["matches"]
+
+
+@pytest.mark.fake_grok(video_delay=0.2)
+async def test_video_polls_fit_the_document(
+    fake_grok: FakeGrok, session: aiohttp.ClientSession
+) -> None:
+    """A pending poll is 202 ``{"status", "progress"}`` as real traffic shows (the document
+    describes no body for the 202: it is checked against ``VideoResponse``); the done and
+    the failed answers fit the operation's 200."""
+    done = await call(session, fake_grok, "POST", "/videos/generations", {"prompt": "A cat"})
+    failed = await call(
+        session, fake_grok, "POST", "/videos/generations", {"prompt": "A [fail] cat"}
+    )
+    pending = await call(session, fake_grok, "GET", f"/videos/{done.json()['request_id']}")
+    assert pending.status == 202
+    assert response_schema("GET", pending.path, 202) is None
+    assert_fits(pending.json(), component("VideoResponse"), "a pending poll")
+    assert pending.json()["status"] == "pending"
+    await asyncio.sleep(0.25)
+    for start, status in ((done, "done"), (failed, "failed")):
+        exchange = await call(session, fake_grok, "GET", f"/videos/{start.json()['request_id']}")
+        check_answer(exchange)
+        assert exchange.json()["status"] == status
+
+
+#: ``POST /v1/stt``'s answer as recorded from real traffic (SPEC.md §12).
+TRANSCRIPTION_SCHEMA = {
+    "type": "object",
+    "required": ["text", "language", "duration", "words"],
+    "properties": {
+        "text": {"type": "string"},
+        "language": {"type": "string"},
+        "duration": {"type": "number"},
+        "words": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["text", "start", "end"],
+                "properties": {
+                    "text": {"type": "string"},
+                    "start": {"type": "number"},
+                    "end": {"type": "number"},
+                },
+            },
+        },
+    },
+}
+
+
+async def test_speech_answers_have_the_recorded_shapes(
+    fake_grok: FakeGrok, session: aiohttp.ClientSession
+) -> None:
+    """Text to speech answers ``audio/mpeg`` bytes; speech to text the recorded JSON."""
+    speech = await call(
+        session, fake_grok, "POST", "/tts", {"text": "Hi there", "language": "auto"}
+    )
+    assert speech.status == 200
+    assert speech.headers["Content-Type"] == "audio/mpeg"
+    form = aiohttp.FormData()
+    form.add_field("language", "en")
+    form.add_field("file", speech.body, filename="a.mp3", content_type="audio/mpeg")
+    async with session.post(f"{fake_grok.base_url}/stt", data=form) as response:
+        assert response.status == 200
+        transcription = await response.json()
+    assert_fits(transcription, schema_validator(TRANSCRIPTION_SCHEMA), "a transcription")
+    assert transcription["text"] == "Hi there"
 
 
 @pytest.mark.parametrize(
@@ -304,6 +432,10 @@ async def test_other_answers_fit_the_document(
         "/language-models/grok-3-mini",
         "/image-generation-models",
         "/image-generation-models/grok-2-image",
+        "/embedding-models",
+        "/embedding-models/embedding-v1",
+        "/video-generation-models",
+        "/video-generation-models/grok-imagine-video",
         "/api-key",
     ],
 )
@@ -341,6 +473,16 @@ ERRORS = [
     pytest.param("POST", "/images/generations", {"prompt": ""}, 400, id="empty-prompt"),
     pytest.param("GET", "/chat/deferred-completion/nope", None, 404, id="unknown-deferred"),
     pytest.param("GET", "/models/grok-9", None, 404, id="unknown-model"),
+    pytest.param("POST", "/embeddings", {"model": "v9", "input": "a"}, 404, id="embeddings"),
+    pytest.param(
+        "POST",
+        "/documents/search",
+        {"query": "q", "source": {"collection_ids": ["nope"]}},
+        404,
+        id="unknown-collection",
+    ),
+    pytest.param("POST", "/videos/generations", {"duration": 5}, 422, id="video-no-prompt"),
+    pytest.param("GET", "/videos/nope", None, 404, id="unknown-video"),
 ]
 
 
@@ -498,6 +640,14 @@ async def test_every_response_carries_the_headers_xai_sends(
         await call(session, fake_grok, "POST", "/chat/completions", {**chat, "stream": True}),
         await call(session, fake_grok, "POST", "/responses", {"model": "grok-4", "input": "Hi"}),
         await call(session, fake_grok, "POST", "/images/generations", {"prompt": "A cat"}),
+        await call(session, fake_grok, "POST", "/embeddings", {"model": "v1", "input": "Hi"}),
+        await call(
+            session,
+            fake_grok,
+            "POST",
+            "/videos/generations",
+            {"prompt": "A cat", "model": "grok-imagine-video"},
+        ),
     ]
     model_requests = [
         *answers,

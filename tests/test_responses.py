@@ -30,6 +30,7 @@ from grok_async import (
     ResponseOutputMessage,
     ResponseOutputText,
     ResponseReasoningItem,
+    ResponseWebSearchCall,
     UnprocessableEntityError,
     UserMessage,
 )
@@ -365,8 +366,10 @@ async def test_tools_in_chat_shape_are_sent_in_the_responses_shape(fake_grok: Fa
     assert sent[0]["name"] == "get_weather" and "function" not in sent[0]
     assert sent[0]["parameters"]["required"] == ["city"]
     assert sent[1] == WEATHER_TOOL
-    assert response.output
-    for call in response.output:  # the emulator understood the flat tools it was sent
+    search, *calls = response.output  # the server-side search runs first
+    assert isinstance(search, ResponseWebSearchCall)
+    assert calls
+    for call in calls:  # the emulator understood the flat tools it was sent
         assert isinstance(call, ResponseFunctionToolCall) and call.name == "get_weather"
 
 
@@ -558,7 +561,8 @@ SERVER_SIDE_BODY = {
 
 
 async def test_unknown_item_and_part_types_decode_generically(server: LocalServer) -> None:
-    """Server-side tool calls and unknown part types become generic items with raw data."""
+    """A server-side tool call of a modelled type is typed (``web_search_call``); an item or
+    part of an unknown type becomes its family's generic class with its raw data."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
         return web.json_response(SERVER_SIDE_BODY, headers={"x-request-id": "req-1"})
@@ -567,10 +571,11 @@ async def test_unknown_item_and_part_types_decode_generically(server: LocalServe
     async with client_for(server) as client:
         response = await client.responses.create(model="grok-4", input="Rivers?")
     search, message, x_search = response.output
-    assert type(search) is ResponseOutputItem
-    assert search.type == "web_search_call"
+    assert isinstance(search, ResponseWebSearchCall)
+    assert search.action is not None and search.action.query == "rivers"
     assert search.raw["action"]["query"] == "rivers"
     assert type(x_search) is ResponseOutputItem
+    assert x_search.type == "x_search_call"
     assert isinstance(message, ResponseOutputMessage)
     text, hologram = message.content
     assert isinstance(text, ResponseOutputText)

@@ -10,24 +10,30 @@ unknown or expired id. A result can be fetched **exactly once**, within 24 hours
 from __future__ import annotations
 
 import asyncio
-import math
-import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import attrs
 
 from .._errors import APIResponseValidationError, APITimeoutError
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._timeout import TimeoutTypes, as_timeout
+from .._timeout import TimeoutTypes
 from ..types.chat import ChatCompletion
 from ._decode import decode_object, json_of, path_segment
+from ._polling import MIN_POLL_CONNECT, check_wait, poll_pauses, poll_timeout
 
 if TYPE_CHECKING:
     from .._client import AsyncGrok
     from .._transport import HTTPResponse
 
-__all__ = ["Deferred", "DeferredCompletion", "poll_pauses", "poll_timeout", "start_deferred"]
+__all__ = [
+    "MIN_POLL_CONNECT",
+    "Deferred",
+    "DeferredCompletion",
+    "poll_pauses",
+    "poll_timeout",
+    "start_deferred",
+]
 
 # xAI's own SDK waits 10 minutes for a deferred completion before giving up.
 DEFAULT_WAIT_TIMEOUT = 600.0
@@ -35,9 +41,6 @@ DEFAULT_WAIT_TIMEOUT = 600.0
 # back off by this factor up to the cap, so a long job costs a few requests a minute.
 DEFAULT_POLL_INTERVAL = 0.25
 DEFAULT_MAX_POLL_INTERVAL = 5.0
-_POLL_GROWTH = 1.5
-#: The shortest connect limit of a poll near the end of a wait, in seconds.
-MIN_POLL_CONNECT = 1.0
 
 _PATH = "/chat/deferred-completion/"
 
@@ -159,15 +162,7 @@ class Deferred:
                 use None for no limit).
         """
         path_segment(request_id, "request_id")  # a bad id fails before any wait
-        if not (_positive(interval) and _positive(max_interval)):
-            raise ValueError(
-                "interval and max_interval must be finite numbers > 0 seconds, "
-                f"got {interval!r} and {max_interval!r}"
-            )
-        if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
-            raise ValueError(
-                f"timeout must be a finite number >= 0 seconds or None, got {timeout!r}"
-            )
+        check_wait(timeout, interval, max_interval)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         pauses = poll_pauses(interval, max_interval)
@@ -196,26 +191,6 @@ class Deferred:
             await asyncio.sleep(sleep)
 
 
-def _positive(seconds: float) -> bool:
-    return isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0
-
-
-def poll_timeout(client_timeout: TimeoutTypes, left: float | None) -> TimeoutTypes | NotGiven:
-    """The timeout of one poll of :meth:`Deferred.wait` with ``left`` seconds to go.
-
-    Only the connect limit shrinks to what is left of the wait (never below
-    :data:`MIN_POLL_CONNECT`, so the last poll can still connect): a poll is cut off only
-    before its request is sent. Everything else is the client's (``client_timeout``).
-    """
-    if left is None:
-        return NOT_GIVEN
-    limits = as_timeout(client_timeout, stream=False)
-    connect = max(left, MIN_POLL_CONNECT)
-    if limits.connect is not None and limits.connect <= connect:
-        return NOT_GIVEN
-    return attrs.evolve(limits, connect=connect)
-
-
 def _decode_poll(reply: HTTPResponse) -> ChatCompletion | None:
     """A poll's answer: None while pending (202, empty body), else the completion.
 
@@ -228,15 +203,6 @@ def _decode_poll(reply: HTTPResponse) -> ChatCompletion | None:
     completion.request_id = reply.request_id or completion.id
     completion.timings = reply.timings
     return completion
-
-
-def poll_pauses(interval: float, max_interval: float) -> Iterator[float]:
-    """The pauses between polls: growing by half from ``interval`` to ``max_interval``,
-    each one a random fraction (half to all) of its step, so waiters drift apart."""
-    step = min(interval, max_interval)
-    while True:
-        yield step * random.uniform(0.5, 1.0)
-        step = min(step * _POLL_GROWTH, max_interval)
 
 
 async def start_deferred(

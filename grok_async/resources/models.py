@@ -1,6 +1,7 @@
-"""``client.models``, ``client.language_models`` and ``client.image_generation_models``.
+"""``client.models``, ``client.language_models``, ``client.image_generation_models``,
+``client.embedding_models`` and ``client.video_generation_models``.
 
-Three catalogues with one behaviour: ``list()`` returns every model the key can use,
+Five catalogues with one behaviour: ``list()`` returns every model the key can use,
 ``retrieve(id)`` one of them by id or alias (404 :class:`NotFoundError` if unknown).
 """
 
@@ -11,15 +12,27 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._timeout import TimeoutTypes
-from ..types.models import ImageGenerationModel, LanguageModel, Model
+from ..types.models import (
+    EmbeddingModel,
+    ImageGenerationModel,
+    LanguageModel,
+    Model,
+    VideoGenerationModel,
+)
 from ._decode import decode_list, decode_object, path_segment
 
 if TYPE_CHECKING:
     from .._client import AsyncGrok
 
-__all__ = ["ImageGenerationModels", "LanguageModels", "Models"]
+__all__ = [
+    "EmbeddingModels",
+    "ImageGenerationModels",
+    "LanguageModels",
+    "Models",
+    "VideoGenerationModels",
+]
 
-M = TypeVar("M", Model, LanguageModel, ImageGenerationModel)
+M = TypeVar("M", Model, LanguageModel, ImageGenerationModel, EmbeddingModel, VideoGenerationModel)
 
 
 class _Catalogue(Generic[M]):
@@ -108,3 +121,21 @@ class ImageGenerationModels(_Catalogue[ImageGenerationModel]):
     _path = "/image-generation-models"
     _list_key = "models"
     _model = ImageGenerationModel
+
+
+class EmbeddingModels(_Catalogue[EmbeddingModel]):
+    """``client.embedding_models``: embedding models with their prices
+    (``GET /v1/embedding-models``)."""
+
+    _path = "/embedding-models"
+    _list_key = "models"
+    _model = EmbeddingModel
+
+
+class VideoGenerationModels(_Catalogue[VideoGenerationModel]):
+    """``client.video_generation_models``: video generation models
+    (``GET /v1/video-generation-models``)."""
+
+    _path = "/video-generation-models"
+    _list_key = "models"
+    _model = VideoGenerationModel

@@ -32,6 +32,7 @@ from ._records import Stats
 from ._replies import message_text
 from ._tickets import TICKET, Ticket
 from ._tokens import count_tokens
+from ._videos import VIDEO_PATH
 
 __all__ = ["Gate", "bearer_token", "prompt_tokens"]
 
@@ -145,8 +146,8 @@ class Gate:
 
     def _auth_error(self, request: web.Request) -> web.Response | None:
         expected = self._options.api_key
-        # Image URLs work without the key, as real ones do.
-        if expected is None or request.path.startswith(IMAGE_PATH):
+        # Image and video URLs work without the key, as real ones do.
+        if expected is None or request.path.startswith((IMAGE_PATH, VIDEO_PATH)):
             return None
         token = bearer_token(request)
         if token is None:

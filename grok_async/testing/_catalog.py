@@ -32,7 +32,7 @@ class ModelInfo:
 
     id: str
     aliases: tuple[str, ...] = ()
-    kind: str = "language"  # "language" or "image"
+    kind: str = "language"  # "language", "image", "embedding" or "video"
     created: int = 1_735_689_600  # 2025-01-01, for models the catalog has no date for
     version: str = "1.0.0"
     input_modalities: tuple[str, ...] = ("text",)
@@ -42,6 +42,8 @@ class ModelInfo:
     completion_price: int = 50_000
     image_price: int = 0
     search_price: int = 250_000_000
+    #: USD ticks per second of 480p video (higher resolutions cost multiples of it).
+    video_price: int = 0
 
     @property
     def sees_images(self) -> bool:
@@ -91,6 +93,49 @@ class ModelInfo:
             "image_price": self.image_price,
             "aliases": list(self.aliases),
         }
+
+    def embedding_model_object(self) -> dict[str, object]:
+        """The xAI-shaped object of ``GET /v1/embedding-models``."""
+        return {
+            "id": self.id,
+            "fingerprint": self.fingerprint,
+            "created": self.created,
+            "object": "model",
+            "owned_by": "xai",
+            "version": self.version,
+            "input_modalities": list(self.input_modalities),
+            "output_modalities": list(self.output_modalities),
+            "prompt_text_token_price": self.prompt_price,
+            "prompt_image_token_price": 0,
+            "aliases": list(self.aliases),
+        }
+
+    def video_model_object(self) -> dict[str, object]:
+        """The xAI-shaped object of ``GET /v1/video-generation-models`` (no prices)."""
+        return {
+            "id": self.id,
+            "fingerprint": self.fingerprint,
+            "created": self.created,
+            "object": "model",
+            "owned_by": "xai",
+            "version": self.version,
+            "input_modalities": list(self.input_modalities),
+            "output_modalities": list(self.output_modalities),
+            "aliases": list(self.aliases),
+        }
+
+    def catalogue_object(self, family: str) -> dict[str, object]:
+        """The object of this model in the catalogue of ``family`` ("models" for the
+        OpenAI-shaped list, else the model's kind)."""
+        if family == "language":
+            return self.language_model_object()
+        if family == "image":
+            return self.image_model_object()
+        if family == "embedding":
+            return self.embedding_model_object()
+        if family == "video":
+            return self.video_model_object()
+        return self.model_object()
 
 
 def hash_text(text: str) -> int:
@@ -182,6 +227,31 @@ BUILTIN_MODELS: tuple[ModelInfo, ...] = (
         image_price=700_000_000,
         search_price=0,
     ),
+    ModelInfo(
+        "v1",
+        ("embedding-v1",),
+        kind="embedding",
+        created=1_725_148_800,
+        version="0.1.0",
+        prompt_price=100,
+        cached_prompt_price=0,
+        completion_price=0,
+        search_price=0,
+    ),
+    ModelInfo(
+        "grok-imagine-video",
+        ("grok-imagine-video-latest",),
+        kind="video",
+        created=1_743_724_800,
+        input_modalities=("text", "image", "video"),
+        output_modalities=("video",),
+        prompt_price=0,
+        cached_prompt_price=0,
+        completion_price=0,
+        search_price=0,
+        # A real 1-second 480p video cost 500,000,000 ticks ($0.05): SPEC.md §12.
+        video_price=500_000_000,
+    ),
 )
 
 
@@ -212,3 +282,7 @@ class Catalog:
     def image_models(self) -> list[ModelInfo]:
         """Models served by ``/v1/image-generation-models``."""
         return [m for m in self.models if m.kind == "image"]
+
+    def of_kind(self, kind: str) -> list[ModelInfo]:
+        """The models of one kind ("language", "image", "embedding", "video")."""
+        return [m for m in self.models if m.kind == kind]

@@ -53,8 +53,11 @@ class FakeGrok:
     It validates requests like xAI (flat ``{"code", "error"}`` error bodies), answers
     chat completions deterministically (streamed or not, deferred too, JSON that fits a
     ``response_format`` schema), serves the Responses API (``/v1/responses``, stored and
-    chained), image generation, the models, tokenizer and api-key endpoints, injects faults,
-    enforces limits and records requests.
+    chained), image generation, embeddings (hashed word vectors: texts that share words
+    are similar), documents search over what ``add_document()`` stored, video jobs (a
+    prompt with ``[fail]`` fails), text to speech and speech to text (its own speech is
+    transcribed back to the text), the model catalogues, tokenizer and api-key endpoints,
+    injects faults, enforces limits and records requests.
 
     Every option is keyword-only:
 
@@ -96,6 +99,8 @@ class FakeGrok:
     - ``quota_exhausted``: answer every model request with xAI's 429 "used all available
       credits" (also settable on a running emulator).
     - ``deferred_delay``: seconds before a deferred completion is ready (202 until then).
+    - ``video_delay``: seconds a video job runs: until then polls answer 202 with a
+      ``progress`` growing towards 99.
     - ``record_requests``: keep every request in ``requests`` (turn off for benchmarks).
     """
 
@@ -123,6 +128,7 @@ class FakeGrok:
         time_scale: float = 1.0,
         quota_exhausted: bool = False,
         deferred_delay: float = 0.0,
+        video_delay: float = 0.0,
         record_requests: bool = True,
     ) -> None:
         options = Options(
@@ -144,6 +150,7 @@ class FakeGrok:
             time_scale=time_scale,
             quota_exhausted=quota_exhausted,
             deferred_delay=deferred_delay,
+            video_delay=video_delay,
             record_requests=record_requests,
         )
         self._emulator = Emulator(options, replies)
@@ -247,6 +254,24 @@ class FakeGrok:
         """Script the next chat answers: each item answers one request, in order, before
         ``replies`` is consulted. Thread-safe."""
         self._emulator.queue.extend(items)
+
+    def add_document(
+        self,
+        collection_id: str,
+        text: str,
+        *,
+        file_id: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> str:
+        """Put a document in a collection (made on first use) for ``/v1/documents/search``;
+        return its file id (``file_id``, else a new ``file_<uuid>``).
+
+        The text is cut into chunks at blank lines (and pages at form feeds ``\f``);
+        ``fields`` are its metadata, which a search's ``filter`` can test. Thread-safe.
+        """
+        return self._emulator.media.documents.add(
+            collection_id, text, file_id=file_id, fields=fields
+        )
 
     def reset(self) -> None:
         """Forget recorded requests and zero the stats (the queue is kept)."""

@@ -26,7 +26,7 @@ from aiohttp import web
 from ._catalog import Catalog, ModelInfo
 from ._errors import error_response, model_not_found_message
 from ._tickets import note_answer
-from ._validation import InvalidRequest, parse_json_body, type_error
+from ._validation import InvalidRequest, kind_phrase, parse_json_body, type_error
 
 __all__ = ["DEFAULT_IMAGE_MODEL", "IMAGE_ENDPOINTS", "IMAGE_PATH", "ImageStudio", "png_bytes"]
 
@@ -216,7 +216,7 @@ class ImageStudio:
             raise InvalidRequest(404, model_not_found_message(name))
         if model.kind != "image":
             raise InvalidRequest(
-                400, f"The model {model.id} is a language model; it cannot generate images."
+                400, f"The model {model.id} is {kind_phrase(model)}; it cannot generate images."
             )
         # The limit the catalogue advertises for the model.
         limit = model.image_model_object()["max_prompt_length"]

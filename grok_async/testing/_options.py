@@ -60,4 +60,5 @@ class Options:
     time_scale: float = attrs.field(default=1.0, validator=_positive)
     quota_exhausted: bool = False
     deferred_delay: float = attrs.field(default=0.0, validator=_non_negative)
+    video_delay: float = attrs.field(default=0.0, validator=_non_negative)
     record_requests: bool = True

@@ -60,7 +60,7 @@ def stream_events(payload: dict[str, Any]) -> list[bytes]:
             # xAI sends a call's arguments whole, in one delta (SPEC.md §3).
             emit("response.function_call_arguments.delta", **where, delta=item["arguments"])
             emit("response.function_call_arguments.done", **where, arguments=item["arguments"])
-        else:
+        elif kind == "message":
             emit(
                 "response.output_item.added",
                 output_index=index,
@@ -73,6 +73,14 @@ def stream_events(payload: dict[str, Any]) -> list[bytes]:
                     emit("response.output_text.delta", **where, delta=piece, logprobs=[])
                 emit("response.output_text.done", **where, text=part["text"], logprobs=[])
                 emit("response.content_part.done", **where, part=part)
+        else:
+            # A server-side tool call: announced, then done (its own progress events, such
+            # as response.web_search_call.searching, are not emulated).
+            emit(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "status": "in_progress"},
+            )
         emit("response.output_item.done", output_index=index, item=item)
     final = "response.incomplete" if payload["status"] == "incomplete" else "response.completed"
     emit(final, response=payload)

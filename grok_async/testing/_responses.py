@@ -38,6 +38,7 @@ from ._errors import error_response, nested_error_response
 from ._faults import Fault
 from ._replies import Answer, build_answer, default_reply
 from ._response_events import error_event, stream_events
+from ._server_tools import ServerTools
 from ._tickets import note_answer
 from ._usage import responses_usage
 from ._validation import (
@@ -161,7 +162,7 @@ def _function_call_item(item: Mapping[str, Any], position: int) -> dict[str, Any
 
 def _chat_tools(tools: Any) -> list[dict[str, Any]] | None:
     """Function tools in chat form (``{"type": "function", "function": {...}}``); the
-    Responses API writes them flat. Server-side tools are not emulated and left out."""
+    Responses API writes them flat. Server-side tools run apart (``_server_tools.py``)."""
     if not isinstance(tools, list):
         return None
     converted = []
@@ -213,6 +214,7 @@ class ResponsesEndpoint:
     def __init__(self, emulator: Emulator) -> None:
         self._emulator = emulator
         self._stored: dict[str, _Stored] = {}
+        self._server_tools = ServerTools(emulator.media.documents)
 
     # -- handlers ------------------------------------------------------------------------
 
@@ -223,6 +225,7 @@ class ResponsesEndpoint:
             body = parse_json_body(request.content_type, await request.read())
             model = _check(body, emulator)
             messages = self._conversation(body)
+            server_tools = self._server_tools.plan(body)
         except InvalidRequest as exc:
             return error_response(exc.status, exc.message)
         fault, replies, early = await emulator._fault_or_script(request, body)
@@ -234,6 +237,7 @@ class ResponsesEndpoint:
         answer = build_answer(chat, replies[:1], model, 1)
         note_answer(request, answer.usage, charged=fault is None)
         payload = self._payload(body, answer, chat)
+        self._server_tools.apply(server_tools, body, payload)
         if body.get("store") is not False:
             self._stored[payload["id"]] = _Stored(payload, [*messages, _assistant_turn(answer)])
         if body.get("stream") is True:

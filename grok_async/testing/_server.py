@@ -36,6 +36,7 @@ from ._errors import (
 )
 from ._faults import Fault, FaultDice
 from ._images import IMAGE_PATH, ImageStudio
+from ._media import MediaEndpoints
 from ._options import Options
 from ._records import RecordedRequest, Stats
 from ._replies import (
@@ -138,6 +139,7 @@ class Emulator:
         self._transports: weakref.WeakSet[Any] = weakref.WeakSet()
         self._static = self._static_bodies()
         self._images = ImageStudio(self.catalog)
+        self.media = MediaEndpoints(self.catalog, video_delay=options.video_delay)
         self._responses = ResponsesEndpoint(self)
 
     # -- the application ---------------------------------------------------------------
@@ -173,6 +175,7 @@ class Emulator:
         router.add_post("/v1/images/generations", self._images.generations)
         router.add_post("/v1/images/edits", self._images.edits)
         router.add_get(IMAGE_PATH + "{name}", self._images.serve)
+        self.media.add_routes(router)
         return app
 
     def _static_bodies(self) -> dict[str, bytes]:

@@ -19,6 +19,7 @@ from ._errors import model_not_found_message
 __all__ = [
     "ChatParams",
     "InvalidRequest",
+    "kind_phrase",
     "language_model",
     "parse_json_body",
     "type_error",
@@ -185,9 +186,19 @@ def language_model(body: Mapping[str, Any], catalog: Catalog, task: str) -> Mode
         raise InvalidRequest(404, model_not_found_message(name))
     if model.kind != "language":
         raise InvalidRequest(
-            400, f"The model {model.id} is an image generation model; it cannot {task}."
+            400, f"The model {model.id} is {kind_phrase(model)}; it cannot {task}."
         )
     return model
+
+
+def kind_phrase(model: ModelInfo) -> str:
+    """What a model is, for error messages: "an image generation model", ..."""
+    return {
+        "language": "a language model",
+        "image": "an image generation model",
+        "embedding": "an embedding model",
+        "video": "a video generation model",
+    }.get(model.kind, f"a {model.kind} model")
 
 
 def validate_chat(body: Mapping[str, Any], catalog: Catalog) -> ChatParams:

@@ -1,5 +1,5 @@
-"""Response models of the model catalogue: ``/v1/models``, ``/v1/language-models`` and
-``/v1/image-generation-models``.
+"""Response models of the model catalogue: ``/v1/models``, ``/v1/language-models``,
+``/v1/image-generation-models``, ``/v1/embedding-models`` and ``/v1/video-generation-models``.
 
 xAI states every price as an integer in USD cents per 100 million units (tokens, images,
 searches): one unit of that scale is 10**-10 USD, the same "tick" as ``cost_in_usd_ticks``.
@@ -17,10 +17,12 @@ from ._cost import ticks_to_usd
 
 __all__ = [
     "USD_TICKS",
+    "EmbeddingModel",
     "ImageGenerationModel",
     "LanguageModel",
     "Model",
     "ModelPricing",
+    "VideoGenerationModel",
     "price_to_usd",
 ]
 
@@ -142,3 +144,51 @@ class ImageGenerationModel(_Aliased, WireModel):
     def price_per_image(self) -> float | None:
         """USD per generated image, or None if the server sent no price."""
         return price_to_usd(self.image_price)
+
+
+@define
+class EmbeddingModel(_Aliased, WireModel):
+    """An embedding model with its modalities, prices and aliases
+    (``GET /v1/embedding-models``).
+
+    The ``*_price`` fields are as sent, in xAI's integer price unit (see the module's
+    docstring); :attr:`price_per_million_tokens` is the text price in USD per million
+    tokens.
+    """
+
+    id: str
+    fingerprint: str | None = None
+    created: int = 0
+    object: str = "model"
+    owned_by: str = ""
+    version: str | None = None
+    input_modalities: list[str] = field(factory=list)
+    output_modalities: list[str] = field(factory=list)
+    prompt_text_token_price: int | None = None
+    prompt_image_token_price: int | None = None
+    aliases: list[str] = field(factory=list)
+    #: The ``x-request-id`` of the response this came from; set by the client.
+    request_id: str | None = field(default=None, eq=False, repr=False)
+
+    @property
+    def price_per_million_tokens(self) -> float | None:
+        """USD per million input text tokens, or None if the server sent no price."""
+        return price_to_usd(self.prompt_text_token_price, 1_000_000)
+
+
+@define
+class VideoGenerationModel(_Aliased, WireModel):
+    """A video generation model (``GET /v1/video-generation-models``); the catalogue
+    states no prices: a video's cost comes with it, in ``usage.cost_usd``."""
+
+    id: str
+    fingerprint: str | None = None
+    created: int = 0
+    object: str = "model"
+    owned_by: str = ""
+    version: str | None = None
+    input_modalities: list[str] = field(factory=list)
+    output_modalities: list[str] = field(factory=list)
+    aliases: list[str] = field(factory=list)
+    #: The ``x-request-id`` of the response this came from; set by the client.
+    request_id: str | None = field(default=None, eq=False, repr=False)

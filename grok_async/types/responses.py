@@ -2,11 +2,12 @@
 and the typed events of a streamed response.
 
 Output items, content parts and stream events are each a family keyed by their ``"type"``:
-the known types decode into their own class, anything else into the family's base class
+the known types decode into their own class (the server-side tool calls
+``web_search_call``, ``file_search_call``, ``code_interpreter_call``, ``mcp_call`` and
+``custom_tool_call`` included), anything else into the family's base class
 (:class:`ResponseOutputItem`, :class:`ResponseContentPart`, :class:`ResponseStreamEvent`),
-which keeps every field in ``.raw``. So a server-side tool call (``web_search_call``,
-``x_search_call``, ``code_interpreter_call``, ``mcp_call``, ...) or an event type this
-library does not know yet never raises; check ``.type`` or use ``isinstance``.
+which keeps every field in ``.raw``. So an item or event type this library does not know
+yet never raises; check ``.type`` or use ``isinstance``.
 
 Importing this module teaches the converter these families (see :func:`_register_tagged`
 at the end), so ``converter.structure(data, Response)`` gives typed items whatever else
@@ -24,25 +25,31 @@ from .._events import Timings
 from .._serialization import converter
 from ._base import WireModel
 from ._cost import CostInTicks, ticks_to_usd
+from ._round_trip import keep_unknown_fields
 
 __all__ = [
     "CONTENT_PART_TYPES",
     "EVENT_TYPES",
     "OUTPUT_ITEM_TYPES",
     "TERMINAL_EVENT_TYPES",
+    "CodeInterpreterOutput",
+    "FileSearchResult",
     "InputTokensDetails",
     "OutputTokensDetails",
     "ReasoningSummaryText",
     "ReasoningText",
     "Response",
     "ResponseAnnotation",
+    "ResponseCodeInterpreterCall",
     "ResponseCompletedEvent",
     "ResponseContentPart",
     "ResponseContentPartAddedEvent",
     "ResponseContentPartDoneEvent",
     "ResponseCreatedEvent",
+    "ResponseCustomToolCall",
     "ResponseDeleted",
     "ResponseFailedEvent",
+    "ResponseFileSearchCall",
     "ResponseFunctionCallArgumentsDeltaEvent",
     "ResponseFunctionCallArgumentsDoneEvent",
     "ResponseFunctionToolCall",
@@ -50,6 +57,7 @@ __all__ = [
     "ResponseIncompleteDetails",
     "ResponseIncompleteEvent",
     "ResponseLifecycleEvent",
+    "ResponseMcpCall",
     "ResponseOutputItem",
     "ResponseOutputItemAddedEvent",
     "ResponseOutputItemDoneEvent",
@@ -65,6 +73,10 @@ __all__ = [
     "ResponseTextDeltaEvent",
     "ResponseTextDoneEvent",
     "ResponseUsage",
+    "ResponseWebSearchCall",
+    "ServerSideToolUsage",
+    "WebSearchAction",
+    "WebSearchSource",
 ]
 
 
@@ -83,6 +95,18 @@ class OutputTokensDetails(WireModel):
     """How the output tokens divide: ``reasoning_tokens`` were spent thinking."""
 
     reasoning_tokens: int | None = None
+
+
+@define
+class ServerSideToolUsage(WireModel):
+    """How many times each server-side tool ran for a response (xAI-specific)."""
+
+    web_search_calls: int = 0
+    x_search_calls: int = 0
+    code_interpreter_calls: int = 0
+    file_search_calls: int = 0
+    mcp_calls: int = 0
+    document_search_calls: int = 0
 
 
 @define
@@ -105,7 +129,7 @@ class ResponseUsage(WireModel, CostInTicks):
     #: ``cost_usd`` when no ticks came.
     cost_in_nano_usd: int | None = None
     #: Server-side tool calls by kind (``web_search_calls``, ``x_search_calls``, ...).
-    server_side_tool_usage_details: Any = None
+    server_side_tool_usage_details: ServerSideToolUsage | None = None
 
     @property
     def cost_usd(self) -> float | None:
@@ -128,7 +152,9 @@ class ResponseContentPart(WireModel):
 
 @define
 class ResponseAnnotation(WireModel):
-    """A citation inside output text (``type`` is ``url_citation``)."""
+    """A citation inside output text: ``type`` ``url_citation``, the source's ``url`` and
+    ``title``, and the span of the text it backs (``text[start_index:end_index]``). The
+    server-side search tools cite their sources this way."""
 
     type: str = ""
     url: str | None = None
@@ -226,11 +252,108 @@ class ResponseReasoningItem(ResponseOutputItem):
     encrypted_content: str | None = None
 
 
+@define
+class WebSearchSource(WireModel):
+    """A page a web search found or opened."""
+
+    type: str = "url"
+    url: str | None = None
+
+
+@define
+class WebSearchAction(WireModel):
+    """What a web search call did: ``search`` (a ``query``, and the ``sources`` found),
+    ``open_page`` (a ``url``) or ``find`` (a ``pattern`` in a page, its ``source``)."""
+
+    type: str = ""
+    query: str | None = None
+    sources: list[WebSearchSource] = field(factory=list)
+    url: str | None = None
+    pattern: str | None = None
+    source: WebSearchSource | None = None
+
+
+@define
+class ResponseWebSearchCall(ResponseOutputItem):
+    """A web search the server ran for the model (the ``web_search`` tool)."""
+
+    type: str = "web_search_call"
+    action: WebSearchAction | None = None
+
+
+@define
+class FileSearchResult(WireModel):
+    """A chunk a file search found: the document (``file_id``, ``filename``), the chunk's
+    ``text`` and its relevance ``score``."""
+
+    file_id: str = ""
+    filename: str = ""
+    text: str = ""
+    score: float = 0.0
+
+
+@define
+class ResponseFileSearchCall(ResponseOutputItem):
+    """A search of your collections the server ran for the model (``file_search``)."""
+
+    type: str = "file_search_call"
+    queries: list[str] = field(factory=list)
+    results: list[FileSearchResult] = field(factory=list)
+
+
+@define
+class CodeInterpreterOutput(WireModel):
+    """What the code printed (``type`` ``logs``: the ``logs``) or drew (``image``: a ``url``)."""
+
+    type: str = ""
+    logs: str | None = None
+    url: str | None = None
+
+
+@define
+class ResponseCodeInterpreterCall(ResponseOutputItem):
+    """Code the server ran for the model (the ``code_interpreter`` tool), and its output."""
+
+    type: str = "code_interpreter_call"
+    code: str | None = None
+    outputs: list[CodeInterpreterOutput] = field(factory=list)
+
+
+@define
+class ResponseMcpCall(ResponseOutputItem):
+    """A tool of a remote MCP server called for the model (the ``mcp`` tool): its
+    ``name``, the server's label, the ``arguments`` (a JSON string), its ``output``, or
+    its ``error``."""
+
+    type: str = "mcp_call"
+    name: str = ""
+    server_label: str = ""
+    arguments: str = ""
+    output: str | None = None
+    error: str | None = None
+
+
+@define
+class ResponseCustomToolCall(ResponseOutputItem):
+    """Another server-side tool's call (xAI reports some, such as its X searches, this
+    way): the tool's ``name`` and its ``input``."""
+
+    type: str = "custom_tool_call"
+    call_id: str = ""
+    name: str = ""
+    input: str | None = None
+
+
 #: Output item classes by their ``type``; other types decode as :class:`ResponseOutputItem`.
 OUTPUT_ITEM_TYPES: Mapping[str, type[ResponseOutputItem]] = {
     "message": ResponseOutputMessage,
     "function_call": ResponseFunctionToolCall,
     "reasoning": ResponseReasoningItem,
+    "web_search_call": ResponseWebSearchCall,
+    "file_search_call": ResponseFileSearchCall,
+    "code_interpreter_call": ResponseCodeInterpreterCall,
+    "mcp_call": ResponseMcpCall,
+    "custom_tool_call": ResponseCustomToolCall,
 }
 
 
@@ -565,3 +688,20 @@ def _register_tagged(base: type[Any], by_type: Mapping[str, type[Any]]) -> None:
 _register_tagged(ResponseContentPart, CONTENT_PART_TYPES)
 _register_tagged(ResponseOutputItem, OUTPUT_ITEM_TYPES)
 _register_tagged(ResponseStreamEvent, EVENT_TYPES)
+# Output items go back to the server as input: with every field it sent (issue #18). The
+# parts first: an item's hook, made here, binds the hooks of its fields' types.
+keep_unknown_fields(
+    [
+        ResponseAnnotation,
+        ReasoningSummaryText,
+        ReasoningText,
+        WebSearchSource,
+        WebSearchAction,
+        FileSearchResult,
+        CodeInterpreterOutput,
+        *CONTENT_PART_TYPES.values(),
+        ResponseContentPart,
+        *OUTPUT_ITEM_TYPES.values(),
+        ResponseOutputItem,
+    ]
+)

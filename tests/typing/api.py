@@ -11,10 +11,17 @@ from grok_async import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionMessage,
+    CodeExecutionTool,
+    CreateEmbeddingResponse,
     DeferredCompletion,
+    DocumentSearchMatch,
+    DocumentSearchResponse,
+    EmbeddingModel,
+    FileSearchTool,
     ImageGenerationModel,
     ImagesResponse,
     LanguageModel,
+    MCPTool,
     Model,
     Response,
     ResponseDeleted,
@@ -22,9 +29,17 @@ from grok_async import (
     ResponseOutputItem,
     ResponseStream,
     ResponseStreamEvent,
+    ResponseWebSearchCall,
+    ServerSideToolUsage,
     Timeout,
     TokenizeResult,
+    Transcription,
     Usage,
+    VideoGenerationModel,
+    VideoJob,
+    VideoResult,
+    WebSearchTool,
+    XSearchTool,
 )
 
 
@@ -108,3 +123,44 @@ async def typed_responses(client: AsyncGrok, flag: bool) -> None:
 
     assert_type(await client.responses.retrieve(reply.id), Response)
     assert_type(await client.responses.delete(reply.id), ResponseDeleted)
+
+
+async def typed_media(client: AsyncGrok) -> None:
+    embedded = await client.embeddings.create(model="v1", input=["a", "b"])
+    assert_type(embedded, CreateEmbeddingResponse)
+    assert_type(embedded.data[0].embedding, list[float] | str)
+    assert_type(embedded.vectors, list[list[float]])
+    assert_type(await client.embedding_models.list(), list[EmbeddingModel])
+    assert_type(await client.video_generation_models.retrieve("m"), VideoGenerationModel)
+    found = await client.documents.search(query="q", collection_ids=["c"])
+    assert_type(found, DocumentSearchResponse)
+    assert_type(found.matches[0], DocumentSearchMatch)
+    job = await client.videos.generate(prompt="a cat", duration=2)
+    assert_type(job, VideoJob)
+    result = await job.wait(on_progress=lambda r: print(r.progress))
+    assert_type(result, VideoResult)
+    if result.usage is not None:
+        assert_type(result.usage.cost_usd, float | None)
+    assert_type(await client.videos.retrieve(job.request_id), VideoResult)
+    assert_type(await client.audio.speech.create(text="hi"), bytes)
+    assert_type(await client.audio.speech.stream_to_file("a.mp3", text="hi"), int)
+    assert_type(await client.audio.transcriptions.create(file=b"..."), Transcription)
+
+
+async def typed_server_side_tools(client: AsyncGrok) -> None:
+    response = await client.responses.create(
+        model="grok-4",
+        input="hi",
+        tools=[
+            WebSearchTool(allowed_domains=["x.ai"]),
+            XSearchTool(),
+            CodeExecutionTool(),
+            FileSearchTool(collection_ids=["c"]),
+            MCPTool("https://mcp.example.com", "wiki"),
+        ],
+    )
+    if response.usage is not None:
+        assert_type(response.usage.server_side_tool_usage_details, ServerSideToolUsage | None)
+    item = response.output[0]
+    if isinstance(item, ResponseWebSearchCall) and item.action is not None:
+        assert_type(item.action.query, str | None)

@@ -1,0 +1,87 @@
+"""What a resource needs of the client: its public ``request()`` and ``open_stream()``.
+
+The newer resources (embeddings, documents, videos, audio) are typed against this protocol
+rather than ``AsyncGrok`` itself, so they never import the client module: the client
+imports them (for its typed properties), and nothing imports back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
+
+if TYPE_CHECKING:
+    from ._sentinels import NotGiven
+    from ._timeout import TimeoutTypes
+    from ._transport import HTTPResponse
+
+__all__ = ["Requester"]
+
+T = TypeVar("T")
+
+
+class Requester(Protocol):
+    """The part of :class:`~grok_async.AsyncGrok` that resources call."""
+
+    @property
+    def timeout(self) -> TimeoutTypes:
+        """The client's default timeout."""
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutTypes | NotGiven = ...,
+        max_retries: int | None = ...,
+        model: str | None = ...,
+        tokens: int = ...,
+        decode: None = ...,
+    ) -> HTTPResponse: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = ...,
+        extra_headers: Mapping[str, str] | None = ...,
+        timeout: TimeoutTypes | NotGiven = ...,
+        max_retries: int | None = ...,
+        model: str | None = ...,
+        tokens: int = ...,
+        decode: Callable[[HTTPResponse], T],
+    ) -> T: ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = ...,
+        max_retries: int | None = None,
+        model: str | None = None,
+        tokens: int = 0,
+        decode: Callable[[HTTPResponse], Any] | None = None,
+    ) -> Any:
+        """Send a request with retries (see ``AsyncGrok.request``)."""
+
+    async def open_stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: TimeoutTypes | NotGiven = ...,
+        max_retries: int | None = None,
+        model: str | None = None,
+        tokens: int = 0,
+    ) -> HTTPResponse:
+        """Send a request and return once a 2xx response's headers arrived."""

@@ -1,0 +1,68 @@
+"""Polling a job the server finishes later (deferred completions, videos): the pauses
+between polls, the timeout of each poll, and the checks of a wait's arguments.
+
+Kept apart from the resources that poll, so each can use it without importing the others.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator
+
+import attrs
+
+from .._sentinels import NOT_GIVEN, NotGiven
+from .._timeout import TimeoutTypes, as_timeout
+
+__all__ = ["MIN_POLL_CONNECT", "check_wait", "poll_pauses", "poll_timeout"]
+
+#: The shortest connect limit of a poll near the end of a wait, in seconds.
+MIN_POLL_CONNECT = 1.0
+# Each pause grows by half until it reaches the wait's max_interval.
+_POLL_GROWTH = 1.5
+
+
+def _positive(seconds: float) -> bool:
+    return isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0
+
+
+def check_wait(timeout: float | None, interval: float, max_interval: float) -> None:
+    """Refuse a wait's arguments before anything is sent.
+
+    Raises:
+        ValueError: an interval is not a finite number > 0, or ``timeout`` is negative or
+            not finite (NaN, infinity: None means no limit).
+    """
+    if not (_positive(interval) and _positive(max_interval)):
+        raise ValueError(
+            "interval and max_interval must be finite numbers > 0 seconds, "
+            f"got {interval!r} and {max_interval!r}"
+        )
+    if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
+        raise ValueError(f"timeout must be a finite number >= 0 seconds or None, got {timeout!r}")
+
+
+def poll_timeout(client_timeout: TimeoutTypes, left: float | None) -> TimeoutTypes | NotGiven:
+    """The timeout of one poll with ``left`` seconds of the wait to go.
+
+    Only the connect limit shrinks to what is left of the wait (never below
+    :data:`MIN_POLL_CONNECT`, so the last poll can still connect): a poll is cut off only
+    before its request is sent. Everything else is the client's (``client_timeout``).
+    """
+    if left is None:
+        return NOT_GIVEN
+    limits = as_timeout(client_timeout, stream=False)
+    connect = max(left, MIN_POLL_CONNECT)
+    if limits.connect is not None and limits.connect <= connect:
+        return NOT_GIVEN
+    return attrs.evolve(limits, connect=connect)
+
+
+def poll_pauses(interval: float, max_interval: float) -> Iterator[float]:
+    """The pauses between polls: growing by half from ``interval`` to ``max_interval``,
+    each one a random fraction (half to all) of its step, so waiters drift apart."""
+    step = min(interval, max_interval)
+    while True:
+        yield step * random.uniform(0.5, 1.0)
+        step = min(step * _POLL_GROWTH, max_interval)
