@@ -26,17 +26,18 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import attrs
 import orjson
 from aiohttp import web
 
-from ._catalog import ModelInfo, is_reasoning_model
+from ._catalog import Catalog, ModelInfo, is_reasoning_model
+from ._documents import DocumentStore
 from ._errors import error_response, nested_error_response
 from ._faults import Fault
-from ._replies import Answer, build_answer, default_reply
+from ._replies import Answer, Reply, build_answer, default_reply
 from ._response_events import error_event, stream_events
 from ._server_tools import ServerTools
 from ._tickets import note_answer
@@ -49,8 +50,40 @@ from ._validation import (
     type_error,
 )
 
-if TYPE_CHECKING:
-    from ._server import Emulator
+
+class _Media(Protocol):
+    @property
+    def documents(self) -> DocumentStore: ...
+
+
+class Host(Protocol):
+    """What the Responses endpoint uses of its emulator (``_server.Emulator``): the model
+    catalogue, the documents its file search reads, and the chat endpoint's ways to draw a
+    fault or scripted replies and to send JSON or SSE with a fault applied."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+    @property
+    def media(self) -> _Media: ...
+
+    async def _fault_or_script(
+        self, request: web.Request, body: dict[str, Any]
+    ) -> tuple[Fault | None, Sequence[Reply] | None, web.StreamResponse | None]: ...
+
+    async def _send_json(
+        self, request: web.Request, data: bytes, fault: Fault | None
+    ) -> web.StreamResponse: ...
+
+    async def _write_events(
+        self,
+        request: web.Request,
+        events: Sequence[bytes],
+        fault: Fault | None,
+        *,
+        error_event: Callable[[Fault, int], bytes],
+        broken_event: bytes,
+    ) -> web.StreamResponse: ...
+
 
 __all__ = ["ResponsesEndpoint"]
 
@@ -183,7 +216,7 @@ def _chat_tool_choice(choice: Any) -> Any:
     return choice
 
 
-def _check(body: Mapping[str, Any], emulator: Emulator) -> ModelInfo:
+def _check(body: Mapping[str, Any], emulator: Host) -> ModelInfo:
     """Validate a ``/v1/responses`` body the way xAI does; return the model."""
     model = language_model(body, emulator.catalog, "respond")
     _check_ranges(
@@ -211,7 +244,7 @@ def _check(body: Mapping[str, Any], emulator: Emulator) -> ModelInfo:
 class ResponsesEndpoint:
     """The Responses API of one emulator: its handlers and its stored responses."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Host) -> None:
         self._emulator = emulator
         self._stored: dict[str, _Stored] = {}
         self._server_tools = ServerTools(emulator.media.documents)
