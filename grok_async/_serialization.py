@@ -42,7 +42,7 @@ from cattrs.v import format_exception, transform_error
 
 from ._errors import APIResponseValidationError
 from ._fastpath import make_fast_structure, unwrap_optional
-from .types._base import WireModel
+from .types._base import WireModel, use_unstructure
 from .types.chat import Choice
 
 __all__ = [
@@ -229,6 +229,8 @@ def make_converter(*, fast: bool = True) -> Converter:
 
 
 converter = make_converter()
+# Models built by hand unstructure through it in to_dict().
+use_unstructure(converter.unstructure)
 
 
 def _wire_default(obj: Any) -> Any:

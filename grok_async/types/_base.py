@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["WireModel"]
+__all__ = ["WireModel", "use_unstructure"]
+
+
+def _no_converter(model: object) -> Any:
+    raise RuntimeError("grok_async._serialization was not imported")  # pragma: no cover
+
+
+# The converter's unstructure function, installed by ``_serialization`` when it is imported
+# (always, with the package): the models stay free of an import of the converter module,
+# which imports them.
+_unstructure: Callable[[Any], Any] = _no_converter
+
+
+def use_unstructure(unstructure: Callable[[Any], Any]) -> None:
+    """Install the function ``to_dict()`` uses for models built by hand."""
+    global _unstructure
+    _unstructure = unstructure
 
 
 class WireModel:
@@ -35,6 +51,4 @@ class WireModel:
         try:
             return dict(self._raw)
         except AttributeError:
-            from .._serialization import converter
-
-            return converter.unstructure(self)  # type: ignore[no-any-return]
+            return _unstructure(self)  # type: ignore[no-any-return]
