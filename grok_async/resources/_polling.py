@@ -1,21 +1,26 @@
 """Polling a job the server finishes later (deferred completions, videos): the pauses
-between polls, the timeout of each poll, and the checks of a wait's arguments.
+between polls, the timeout of each poll, the checks of a wait's arguments, and the loop
+that polls until a result comes or the wait's time is up.
 
 Kept apart from the resources that poll, so each can use it without importing the others.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
 import attrs
 
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._timeout import TimeoutTypes, as_timeout
 
-__all__ = ["MIN_POLL_CONNECT", "check_wait", "poll_pauses", "poll_timeout"]
+__all__ = ["MIN_POLL_CONNECT", "check_wait", "poll_pauses", "poll_timeout", "poll_until"]
+
+T = TypeVar("T")
 
 #: The shortest connect limit of a poll near the end of a wait, in seconds.
 MIN_POLL_CONNECT = 1.0
@@ -66,3 +71,37 @@ def poll_pauses(interval: float, max_interval: float) -> Iterator[float]:
     while True:
         yield step * random.uniform(0.5, 1.0)
         step = min(step * _POLL_GROWTH, max_interval)
+
+
+async def poll_until(
+    poll: Callable[[TimeoutTypes | NotGiven], Awaitable[T | None]],
+    client_timeout: TimeoutTypes,
+    *,
+    timeout: float | None,
+    interval: float,
+    max_interval: float,
+    late: Callable[[int], Exception],
+) -> T:
+    """Call ``poll`` until it returns a result (not None), pausing as :func:`poll_pauses`
+    says, within ``timeout`` seconds (None: no limit); then raise ``late(polls)``.
+
+    ``poll`` gets the timeout each poll should use (:func:`poll_timeout`); the first poll
+    is immediate, and one last poll is made right at the deadline.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    pauses = poll_pauses(interval, max_interval)
+    polls = 0
+    while True:
+        left = None if deadline is None else deadline - loop.time()
+        result = await poll(poll_timeout(client_timeout, left))
+        polls += 1
+        if result is not None:
+            return result
+        sleep = next(pauses)
+        if deadline is not None:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise late(polls)
+            sleep = min(sleep, left)
+        await asyncio.sleep(sleep)

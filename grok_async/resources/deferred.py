@@ -9,8 +9,7 @@ unknown or expired id. A result can be fetched **exactly once**, within 24 hours
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -20,7 +19,7 @@ from .._sentinels import NOT_GIVEN, NotGiven
 from .._timeout import TimeoutTypes
 from ..types.chat import ChatCompletion
 from ._decode import decode_object, json_of, path_segment
-from ._polling import MIN_POLL_CONNECT, check_wait, poll_pauses, poll_timeout
+from ._polling import MIN_POLL_CONNECT, check_wait, poll_pauses, poll_timeout, poll_until
 
 if TYPE_CHECKING:
     from .._client import AsyncGrok
@@ -163,32 +162,30 @@ class Deferred:
         """
         path_segment(request_id, "request_id")  # a bad id fails before any wait
         check_wait(timeout, interval, max_interval)
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        pauses = poll_pauses(interval, max_interval)
-        polls = 0
-        while True:
-            left = None if deadline is None else deadline - loop.time()
-            completion = await self.get(
+
+        def poll(poll_timeout: TimeoutTypes | NotGiven) -> Awaitable[ChatCompletion | None]:
+            return self.get(
                 request_id,
                 extra_headers=extra_headers,
-                timeout=poll_timeout(self._client.timeout, left),
+                timeout=poll_timeout,
                 max_retries=max_retries,
             )
-            polls += 1
-            if completion is not None:
-                return completion
-            sleep = next(pauses)
-            if deadline is not None:
-                left = deadline - loop.time()
-                if left <= 0:
-                    raise APITimeoutError(
-                        f"Deferred completion {request_id!r} was not ready after "
-                        f"{timeout:g} s ({polls} polls). The server keeps it (up to 24 hours): "
-                        "call client.chat.deferred.wait() or get() with this id again."
-                    )
-                sleep = min(sleep, left)  # one last poll right at the deadline
-            await asyncio.sleep(sleep)
+
+        def late(polls: int) -> APITimeoutError:
+            return APITimeoutError(
+                f"Deferred completion {request_id!r} was not ready after {timeout:g} s "
+                f"({polls} polls). The server keeps it (up to 24 hours): call "
+                "client.chat.deferred.wait() or get() with this id again."
+            )
+
+        return await poll_until(
+            poll,
+            self._client.timeout,
+            timeout=timeout,
+            interval=interval,
+            max_interval=max_interval,
+            late=late,
+        )
 
 
 def _decode_poll(reply: HTTPResponse) -> ChatCompletion | None:

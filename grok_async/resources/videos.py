@@ -10,7 +10,6 @@ the result can be read again.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ from .._serialization import encode_json
 from .._timeout import TimeoutTypes
 from ..types.videos import VideoResult
 from ._decode import decode_object, json_of, path_segment
-from ._polling import check_wait, poll_pauses, poll_timeout
+from ._polling import check_wait, poll_until
 
 if TYPE_CHECKING:
     from .._requester import Requester
@@ -352,19 +351,16 @@ class Videos:
         """
         path_segment(request_id, "request_id")  # a bad id fails before any wait
         check_wait(timeout, interval, max_interval)
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        pauses = poll_pauses(interval, max_interval)
-        polls = 0
-        while True:
-            left = None if deadline is None else deadline - loop.time()
+        last: list[VideoResult] = []
+
+        async def poll(poll_timeout: TimeoutTypes | NotGiven) -> VideoResult | None:
             result = await self.retrieve(
                 request_id,
                 extra_headers=extra_headers,
-                timeout=poll_timeout(self._client.timeout, left),
+                timeout=poll_timeout,
                 max_retries=max_retries,
             )
-            polls += 1
+            last[:] = [result]
             if on_progress is not None:
                 outcome = on_progress(result)
                 if inspect.isawaitable(outcome):
@@ -373,17 +369,24 @@ class Videos:
                 return result
             if result.finished:
                 raise VideoGenerationError(request_id, result)
-            sleep = next(pauses)
-            if deadline is not None:
-                left = deadline - loop.time()
-                if left <= 0:
-                    raise APITimeoutError(
-                        f"Video job {request_id!r} was not done after {timeout:g} s "
-                        f"({polls} polls, last progress {result.progress}%). It goes on on "
-                        "the server: call client.videos.wait() or retrieve() with this id again."
-                    )
-                sleep = min(sleep, left)  # one last poll right at the deadline
-            await asyncio.sleep(sleep)
+            return None
+
+        def late(polls: int) -> APITimeoutError:
+            progress = last[0].progress if last else None
+            return APITimeoutError(
+                f"Video job {request_id!r} was not done after {timeout:g} s "
+                f"({polls} polls, last progress {progress}%). It goes on on "
+                "the server: call client.videos.wait() or retrieve() with this id again."
+            )
+
+        return await poll_until(
+            poll,
+            self._client.timeout,
+            timeout=timeout,
+            interval=interval,
+            max_interval=max_interval,
+            late=late,
+        )
 
     async def _start(
         self,
