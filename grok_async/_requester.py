@@ -1,8 +1,8 @@
 """What a resource needs of the client: its public ``request()`` and ``open_stream()``.
 
-The newer resources (embeddings, documents, videos, audio) are typed against this protocol
-rather than ``AsyncGrok`` itself, so they never import the client module: the client
-imports them (for its typed properties), and nothing imports back.
+Every resource is typed against this protocol rather than ``AsyncGrok`` itself, so none
+imports the client module: the client imports them (for its typed properties), and
+nothing imports back.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
+    from ._ratelimits import RateLimits
     from ._sentinels import NotGiven
     from ._timeout import TimeoutTypes
     from ._transport import HTTPResponse
@@ -26,6 +27,13 @@ class Requester(Protocol):
     @property
     def timeout(self) -> TimeoutTypes:
         """The client's default timeout."""
+
+    @property
+    def max_event_size(self) -> int:
+        """The largest single SSE event a stream accepts, in bytes."""
+
+    def rate_limits(self, model: str | None = None) -> RateLimits | None:
+        """The team's budgets as the last response reported them."""
 
     @overload
     async def request(

@@ -18,7 +18,7 @@ import inspect
 import re
 import typing
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 import attrs
 
@@ -30,10 +30,8 @@ from ._serialization import converter, decode_json, describe_structure_error, en
 from .types.chat import ChatCompletion, ChatCompletionMessage, ToolCall
 from .types.messages import AssistantMessage, FunctionDefinition, Tool, ToolMessage
 
-if TYPE_CHECKING:
-    from ._client import AsyncGrok
-
 __all__ = [
+    "ChatClient",
     "DEFAULT_MAX_ROUNDS",
     "FunctionTool",
     "MaxToolRoundsError",
@@ -404,8 +402,16 @@ class ToolRunResult:
         return self.completion.choices[0].message.content if self.completion.choices else None
 
 
+class ChatClient(Protocol):
+    """What :func:`run_tools` uses of a client (an :class:`~grok_async.AsyncGrok`):
+    ``client.chat.completions.create``."""
+
+    @property
+    def chat(self) -> Any: ...
+
+
 async def run_tools(
-    client: AsyncGrok,
+    client: ChatClient,
     *,
     model: str,
     messages: Iterable[Any],
@@ -458,6 +464,29 @@ async def run_tools(
         )
         print(result.content)
     """
+    return await run_tools_with(
+        client.chat.completions.create,
+        model=model,
+        messages=messages,
+        tools=tools,
+        max_rounds=max_rounds,
+        tool_timeout=tool_timeout,
+        **params,
+    )
+
+
+async def run_tools_with(
+    create: Callable[..., Awaitable[ChatCompletion]],
+    *,
+    model: str,
+    messages: Iterable[Any],
+    tools: Iterable[FunctionTool[Any] | Callable[..., Any]],
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+    tool_timeout: float | None = None,
+    **params: Any,
+) -> ToolRunResult:
+    """:func:`run_tools` with the function that sends each round (a chat completions
+    ``create``), so the chat resource can run tools without a client of its own type."""
     for name in ("stream", "deferred"):
         if params.get(name):
             raise TypeError(f"run_tools() does not support {name}=True")
@@ -473,9 +502,7 @@ async def run_tools(
     history: list[ToolCallResult] = []
     rounds = 0
     while True:
-        completion = await client.chat.completions.create(
-            model=model, messages=transcript, tools=definitions, **params
-        )
+        completion = await create(model=model, messages=transcript, tools=definitions, **params)
         if not completion.choices:
             raise APIResponseValidationError(
                 "The completion has no choices to continue the conversation with.",

@@ -11,13 +11,13 @@ from ..types.api_key import APIKeyInfo
 from ._decode import decode_object
 
 if TYPE_CHECKING:
-    from .._client import AsyncGrok
+    from .._requester import Requester
 
 __all__ = ["api_key_info"]
 
 
 async def api_key_info(
-    client: AsyncGrok,
+    client: Requester,
     *,
     extra_headers: Mapping[str, str] | None = None,
     timeout: TimeoutTypes | NotGiven = NOT_GIVEN,

@@ -30,9 +30,9 @@ from ..types.chat import ChatCompletion, ChatCompletionChunk
 from ._decode import parse_json
 
 if TYPE_CHECKING:
-    from .._client import AsyncGrok
     from .._parsing import ParsedChatCompletionStreamManager
     from .._ratelimit import RateLimiter, SharedPauses
+    from .._requester import Requester
     from .._tools import FunctionTool, ToolRunResult
     from .._transport import HTTPResponse
     from ..types.parsed import ParsedChatCompletion
@@ -133,8 +133,10 @@ def _decode_completion(reply: HTTPResponse) -> ChatCompletion:
 class Completions:
     """Chat completions (``POST /v1/chat/completions``)."""
 
-    def __init__(self, client: AsyncGrok) -> None:
+    def __init__(self, client: Requester, deferred: Callable[[], Deferred] | None = None) -> None:
         self._client = client
+        # The client's chat.deferred, which the handles of deferred calls collect through.
+        self._deferred = deferred
 
     @overload
     async def create(
@@ -344,6 +346,7 @@ class Completions:
                 max_retries=max_retries,
                 model=model,
                 tokens=estimate,
+                deferred=None if self._deferred is None else self._deferred(),
             )
         if stream:
             response = await client.open_stream(
@@ -461,10 +464,10 @@ class Completions:
 
         The same as :func:`grok_async.run_tools` with this client; see there.
         """
-        from .._tools import run_tools
+        from .._tools import run_tools_with
 
-        return await run_tools(
-            self._client,
+        return await run_tools_with(
+            self.create,
             model=model,
             messages=messages,
             tools=tools,
@@ -584,7 +587,7 @@ class _FanOutSetup:
 
     def __init__(
         self,
-        client: AsyncGrok,
+        client: Requester,
         requests: object,
         concurrency: int,
         progress: bool | Progress,
@@ -634,9 +637,9 @@ class _FanOutSetup:
 class Chat:
     """``client.chat``"""
 
-    def __init__(self, client: AsyncGrok) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
-        self.completions = Completions(client)
+        self.completions = Completions(client, lambda: self.deferred)
         self._deferred: Deferred | None = None
 
     @property

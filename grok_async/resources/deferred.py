@@ -22,7 +22,7 @@ from ._decode import decode_object, json_of, path_segment
 from ._polling import MIN_POLL_CONNECT, check_wait, poll_pauses, poll_timeout, poll_until
 
 if TYPE_CHECKING:
-    from .._client import AsyncGrok
+    from .._requester import Requester
     from .._transport import HTTPResponse
 
 __all__ = [
@@ -96,7 +96,7 @@ class DeferredCompletion:
 class Deferred:
     """``client.chat.deferred``: collect deferred completions by ``request_id``."""
 
-    def __init__(self, client: AsyncGrok) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
 
     async def get(
@@ -203,7 +203,7 @@ def _decode_poll(reply: HTTPResponse) -> ChatCompletion | None:
 
 
 async def start_deferred(
-    client: AsyncGrok,
+    client: Requester,
     path: str,
     body: bytes,
     *,
@@ -212,11 +212,14 @@ async def start_deferred(
     max_retries: int | None,
     model: str | None = None,
     tokens: int = 0,
+    deferred: Deferred | None = None,
 ) -> DeferredCompletion:
     """POST a request body that has ``"deferred": true``; return the handle to its result.
 
     With ``model``, the request is paced like any other call of that model (``tokens``:
-    its estimate, which stands: no usage comes until the result is fetched).
+    its estimate, which stands: no usage comes until the result is fetched). The handle
+    collects the result through ``deferred`` (the client's ``chat.deferred``), else a
+    resource of its own.
     """
     reply = await client.request(
         "POST",
@@ -237,4 +240,6 @@ async def start_deferred(
             body=reply.body[:2048].decode("utf-8", "replace"),
             request_id=reply.request_id,
         )
-    return DeferredCompletion(request_id, deferred=client.chat.deferred)
+    return DeferredCompletion(
+        request_id, deferred=deferred if deferred is not None else Deferred(client)
+    )

@@ -15,7 +15,7 @@ from ..types.images import ImagesResponse
 from ._decode import decode_object
 
 if TYPE_CHECKING:
-    from .._client import AsyncGrok
+    from .._requester import Requester
 
 __all__ = ["Images"]
 
@@ -49,7 +49,7 @@ def _image_list(images: object) -> list[Mapping[str, Any]]:
 class Images:
     """``client.images``"""
 
-    def __init__(self, client: AsyncGrok) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
 
     async def generate(

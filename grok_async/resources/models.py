@@ -22,7 +22,7 @@ from ..types.models import (
 from ._decode import decode_list, decode_object, path_segment
 
 if TYPE_CHECKING:
-    from .._client import AsyncGrok
+    from .._requester import Requester
 
 __all__ = [
     "EmbeddingModels",
@@ -43,7 +43,7 @@ class _Catalogue(Generic[M]):
     _list_key: ClassVar[str]
     _model: type[M]
 
-    def __init__(self, client: AsyncGrok) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
 
     async def list(

@@ -14,7 +14,7 @@ from ..types.responses import Response, ResponseDeleted
 from ._decode import decode_object, path_segment
 
 if TYPE_CHECKING:
-    from .._client import AsyncGrok
+    from .._requester import Requester
     from .._transport import HTTPResponse
 
 __all__ = ["Responses"]
@@ -123,7 +123,7 @@ class Responses:
     """The Responses API (``/v1/responses``): stateful conversations (``store``,
     ``previous_response_id``), reasoning, client and server-side tools."""
 
-    def __init__(self, client: AsyncGrok) -> None:
+    def __init__(self, client: Requester) -> None:
         self._client = client
 
     @overload

@@ -12,13 +12,13 @@ from ..types.tokenizer import TokenizeResult
 from ._decode import decode_object
 
 if TYPE_CHECKING:
-    from .._client import AsyncGrok
+    from .._requester import Requester
 
 __all__ = ["tokenize"]
 
 
 async def tokenize(
-    client: AsyncGrok,
+    client: Requester,
     *,
     text: str,
     model: str,
