@@ -65,15 +65,8 @@ if TYPE_CHECKING:
         ResponseStreamManager,
     )
     from ._schema import json_schema
-    from ._tools import (
-        FunctionTool,
-        MaxToolRoundsError,
-        ToolArgumentsError,
-        ToolCallResult,
-        ToolRunResult,
-        function_tool,
-        run_tools,
-    )
+    from ._tool_runs import MaxToolRoundsError, ToolCallResult, ToolRunResult, run_tools
+    from ._tools import FunctionTool, ToolArgumentsError, function_tool
     from .resources.deferred import DeferredCompletion
     from .resources.videos import VideoGenerationError, VideoJob
     from .types.api_key import APIKeyInfo

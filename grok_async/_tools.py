@@ -1,13 +1,11 @@
-"""Tools: typed Python functions the model can call, and the loop that runs them.
+"""Tools: typed Python functions the model can call (the loop that runs them is
+:mod:`grok_async._tool_runs`).
 
 :func:`function_tool` turns a function (sync or async) or an attrs class into a
 :class:`FunctionTool`: the ``tools=`` definition, built from the annotations, defaults and
 docstring, plus a :meth:`FunctionTool.call` that validates the model's JSON arguments into the
 annotated types (the rules of :mod:`grok_async._parsing`) before calling the function.
 
-:func:`run_tools` is the conversation loop: call the model, run every tool call of its reply
-concurrently, send the results back as ``tool`` messages, and repeat until the model answers
-without calling a tool.
 """
 
 from __future__ import annotations
@@ -17,29 +15,24 @@ import functools
 import inspect
 import re
 import typing
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar, overload
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 import attrs
 
 from ._constants import DEFAULT_MAX_TOOL_ROUNDS
-from ._errors import APIResponseValidationError, GrokError
+from ._errors import GrokError
 from ._parsing import structure_value
 from ._schema import NO_VALUE, FieldSpec, SchemaBuilder, attrs_field_specs, docstring_parts
-from ._serialization import converter, decode_json, describe_structure_error, encode_json
-from .types.chat import ChatCompletion, ChatCompletionMessage, ToolCall
-from .types.messages import AssistantMessage, FunctionDefinition, Tool, ToolMessage
+from ._serialization import converter, decode_json, describe_structure_error
+from .types.messages import FunctionDefinition, Tool
 
 __all__ = [
-    "ChatClient",
     "DEFAULT_MAX_ROUNDS",
     "FunctionTool",
-    "MaxToolRoundsError",
     "ToolArgumentsError",
-    "ToolCallResult",
-    "ToolRunResult",
+    "as_tool",
     "function_tool",
-    "run_tools",
 ]
 
 R = TypeVar("R")
@@ -61,28 +54,6 @@ class ToolArgumentsError(GrokError, ValueError):
         super().__init__(message)
         self.tool_name = tool_name
         self.arguments = arguments
-
-
-class MaxToolRoundsError(GrokError):
-    """The model still called tools after ``max_rounds`` rounds of :func:`run_tools`.
-
-    ``completion`` is the last reply (with the calls that were not run), ``messages`` the
-    conversation so far and ``tool_calls`` every call that was run, so nothing is lost.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        completion: ChatCompletion,
-        messages: list[Any],
-        tool_calls: list[ToolCallResult],
-    ) -> None:
-        super().__init__(message)
-        self.completion = completion
-        self.messages = messages
-        self.tool_calls = tool_calls
-        self.request_id = completion.request_id
 
 
 # -- FunctionTool ------------------------------------------------------------------------------
@@ -346,7 +317,7 @@ def _arguments_class(name: str, specs: Sequence[FieldSpec]) -> type[Any]:
     return attrs.make_class(f"{name}_arguments", fields, frozen=True)
 
 
-def _as_tool(tool: Any) -> FunctionTool[Any]:
+def as_tool(tool: Any) -> FunctionTool[Any]:
     if isinstance(tool, FunctionTool):
         return tool
     if callable(tool):
@@ -355,272 +326,3 @@ def _as_tool(tool: Any) -> FunctionTool[Any]:
     raise TypeError(
         f"a tool must be a function, an attrs class or a FunctionTool, not {type(tool).__name__}"
     )
-
-
-# -- run_tools ---------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class ToolCallResult:
-    """One tool call the model made and what came of it."""
-
-    #: The call's ``id``, echoed as the tool message's ``tool_call_id``.
-    id: str
-    name: str
-    #: The arguments as the model sent them (a JSON string).
-    arguments: str
-    #: The text sent back to the model: the result (JSON unless a str) or an error text.
-    content: str
-    #: What the function returned (``None`` if it failed).
-    output: Any = None
-    #: The exception: the tool's own, a :class:`ToolArgumentsError`, a ``LookupError`` for
-    #: a tool name the model made up, or a ``TimeoutError`` for a tool that outran
-    #: ``tool_timeout``. ``None`` on success.
-    error: Exception | None = None
-    #: The round (1 for the first reply's calls).
-    round: int = 1
-
-
-@attrs.frozen
-class ToolRunResult:
-    """What :func:`run_tools` returns: the final reply and the conversation that led to it."""
-
-    #: The model's final reply (no tool calls).
-    completion: ChatCompletion
-    #: The conversation: the messages passed in, each assistant turn with its tool calls,
-    #: one :class:`~grok_async.ToolMessage` per call, and the final assistant message; pass
-    #: it as ``messages=`` to continue the conversation.
-    messages: list[Any]
-    #: Every tool call that was run, in order.
-    tool_calls: list[ToolCallResult]
-    #: How many rounds of tool calls were run.
-    rounds: int
-
-    @property
-    def content(self) -> str | None:
-        """The text of the final reply."""
-        return self.completion.choices[0].message.content if self.completion.choices else None
-
-
-class ChatClient(Protocol):
-    """What :func:`run_tools` uses of a client (an :class:`~grok_async.AsyncGrok`):
-    ``client.chat.completions.create``."""
-
-    @property
-    def chat(self) -> Any: ...
-
-
-async def run_tools(
-    client: ChatClient,
-    *,
-    model: str,
-    messages: Iterable[Any],
-    tools: Iterable[FunctionTool[Any] | Callable[..., Any]],
-    max_rounds: int = DEFAULT_MAX_ROUNDS,
-    tool_timeout: float | None = None,
-    **params: Any,
-) -> ToolRunResult:
-    """Talk with the model, running the tools it calls, until it answers.
-
-    Each round sends the conversation with the tools' definitions, runs every function
-    call of the reply concurrently (sync functions in worker threads), appends the
-    assistant turn and one ``tool`` message per call (matched by ``tool_call_id``), and asks
-    again. A tool that raises, arguments that do not fit, or a tool name the model made up
-    becomes an error text sent back to the model, so it can recover; the exception is kept
-    in :attr:`ToolCallResult.error`. So is a call still running after ``tool_timeout``
-    seconds: it is cancelled and the model is told it timed out. Cancelling the loop
-    cancels the tools still running and waits for them to unwind (sync tools' threads
-    cannot be stopped: they finish on their own). A tool raising what is not an
-    ``Exception`` (``CancelledError``, ``KeyboardInterrupt``) gets the same treatment: the
-    round's other tools are cancelled and awaited, then it propagates.
-
-    Args:
-        client: the :class:`~grok_async.AsyncGrok` to call.
-        model: the model.
-        messages: the conversation so far (dicts or message objects); not modified.
-        tools: functions, attrs classes or :class:`FunctionTool` objects.
-        max_rounds: the most rounds of tool calls to run; a reply that still calls tools
-            after that raises :class:`MaxToolRoundsError`.
-        tool_timeout: the seconds each tool call may take (default: no limit); a call
-            still running then is cancelled and becomes an error result
-            (:attr:`ToolCallResult.error` a ``TimeoutError``).
-        **params: any other argument of :meth:`~grok_async.resources.chat.Completions.create`
-            (``tool_choice``, ``temperature``, ``timeout``...), sent in every round.
-
-    Returns:
-        A :class:`ToolRunResult`: ``.completion`` (the final reply), ``.messages`` (the
-        whole conversation), ``.tool_calls``.
-
-    Raises:
-        MaxToolRoundsError: the model still called tools after ``max_rounds`` rounds.
-        TypeError: an argument that cannot work here (``stream``, ``deferred``, a tool that
-            is not a function), or two tools with the same name.
-
-    Example::
-
-        result = await run_tools(
-            client, model="grok-4", messages=[{"role": "user", "content": "Weather in Oslo?"}],
-            tools=[get_weather],
-        )
-        print(result.content)
-    """
-    return await run_tools_with(
-        client.chat.completions.create,
-        model=model,
-        messages=messages,
-        tools=tools,
-        max_rounds=max_rounds,
-        tool_timeout=tool_timeout,
-        **params,
-    )
-
-
-async def run_tools_with(
-    create: Callable[..., Awaitable[ChatCompletion]],
-    *,
-    model: str,
-    messages: Iterable[Any],
-    tools: Iterable[FunctionTool[Any] | Callable[..., Any]],
-    max_rounds: int = DEFAULT_MAX_ROUNDS,
-    tool_timeout: float | None = None,
-    **params: Any,
-) -> ToolRunResult:
-    """:func:`run_tools` with the function that sends each round (a chat completions
-    ``create``), so the chat resource can run tools without a client of its own type."""
-    for name in ("stream", "deferred"):
-        if params.get(name):
-            raise TypeError(f"run_tools() does not support {name}=True")
-    if params.get("n") not in (None, 1):
-        raise TypeError("run_tools() continues one conversation: n must be 1")
-    if max_rounds < 0:
-        raise ValueError("max_rounds must be 0 or more")
-    if tool_timeout is not None and not tool_timeout > 0:
-        raise ValueError("tool_timeout must be a positive number of seconds (or None)")
-    toolset = _toolset(tools)
-    definitions = [tool.definition for tool in toolset.values()]
-    transcript = list(messages)
-    history: list[ToolCallResult] = []
-    rounds = 0
-    while True:
-        completion = await create(model=model, messages=transcript, tools=definitions, **params)
-        if not completion.choices:
-            raise APIResponseValidationError(
-                "The completion has no choices to continue the conversation with.",
-                request_id=completion.request_id,
-            )
-        message = completion.choices[0].message
-        calls = [call for call in message.tool_calls or () if call.type == "function"]
-        if not calls:
-            transcript.append(AssistantMessage(content=message.content))
-            return ToolRunResult(completion, transcript, history, rounds)
-        if rounds >= max_rounds:
-            raise MaxToolRoundsError(
-                f"The model still called tools after {rounds} rounds (max_rounds="
-                f"{max_rounds}); the last reply's calls were not run.",
-                completion=completion,
-                messages=transcript,
-                tool_calls=history,
-            )
-        rounds += 1
-        transcript.append(_assistant_turn(message, calls))
-        results = await _run_together(
-            [_run_call(toolset, call, rounds, tool_timeout) for call in calls]
-        )
-        for result in results:
-            transcript.append(ToolMessage(content=result.content, tool_call_id=result.id))
-        history.extend(results)
-
-
-def _toolset(tools: Iterable[Any]) -> dict[str, FunctionTool[Any]]:
-    if isinstance(tools, (str, bytes, Mapping)):
-        raise TypeError("tools must be a list of functions or FunctionTool objects")
-    toolset: dict[str, FunctionTool[Any]] = {}
-    for tool in map(_as_tool, tools):
-        if tool.name in toolset:
-            raise TypeError(f"two tools are named {tool.name!r}; pass name= to tell them apart")
-        toolset[tool.name] = tool
-    return toolset
-
-
-def _assistant_turn(message: ChatCompletionMessage, calls: Sequence[ToolCall]) -> AssistantMessage:
-    """The reply as it is sent back: its content and the calls that were run, in wire form.
-
-    Server-side tool calls (web search and the like) were run by the server; echoed, they
-    would be calls without the ``tool`` message answering each one.
-    """
-    return AssistantMessage(
-        content=message.content,
-        tool_calls=[
-            {
-                "id": call.id,
-                "type": call.type,
-                "function": {"name": call.function.name, "arguments": call.function.arguments},
-            }
-            for call in calls
-        ],
-    )
-
-
-async def _run_together(calls: list[Coroutine[Any, Any, R]]) -> list[R]:
-    """Run ``calls`` concurrently; if one raises (or the caller is cancelled), cancel the
-    others and wait for them before raising, so no tool outlives the loop."""
-    tasks = [asyncio.ensure_future(call) for call in calls]
-    try:
-        return await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
-# What _call_within returns for a call that outran its timeout.
-_TIMED_OUT = object()
-
-
-async def _call_within(tool: FunctionTool[Any], arguments: str, timeout: float | None) -> Any:
-    """``tool.call(arguments)``, or ``_TIMED_OUT`` (the call cancelled) after ``timeout``."""
-    if timeout is None:
-        return await tool.call(arguments)
-    # Not wait_for: its TimeoutError could not be told apart from one the tool raises.
-    task = asyncio.ensure_future(tool.call(arguments))
-    try:
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-    finally:
-        if not task.done():  # timed out, or the caller was cancelled
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-    return task.result() if done else _TIMED_OUT
-
-
-async def _run_call(
-    toolset: Mapping[str, FunctionTool[Any]],
-    call: ToolCall,
-    round_: int,
-    timeout: float | None = None,
-) -> ToolCallResult:
-    name = call.function.name
-    arguments = call.function.arguments
-    tool = toolset.get(name)
-
-    def failed(error: Exception, content: str) -> ToolCallResult:
-        return ToolCallResult(call.id, name, arguments, content, error=error, round=round_)
-
-    if tool is None:
-        available = ", ".join(sorted(toolset))
-        content = f"Error: there is no tool named {name!r}. Available tools: {available}."
-        return failed(LookupError(content), content)
-    try:
-        output = await _call_within(tool, arguments, timeout)
-    except ToolArgumentsError as exc:
-        return failed(exc, f"Error: {exc}")
-    except Exception as exc:
-        return failed(exc, f"Error: {name} raised {type(exc).__name__}: {exc}")
-    if output is _TIMED_OUT:
-        content = f"Error: {name} did not finish within {timeout:g} seconds and was cancelled."
-        return failed(TimeoutError(content), content)
-    try:
-        content = output if isinstance(output, str) else encode_json(output).decode()
-    except TypeError as exc:
-        return failed(exc, f"Error: {name} returned a value that cannot be sent as JSON.")
-    return ToolCallResult(call.id, name, arguments, content, output=output, round=round_)

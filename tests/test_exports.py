@@ -20,6 +20,7 @@ LAZY_MODULES = [
     "grok_async._responses_stream",
     "grok_async._schema",
     "grok_async._tools",
+    "grok_async._tool_runs",
     "grok_async._body_stream",
     "grok_async._multipart",
     "grok_async.resources.audio",

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from .._parsing import ParsedChatCompletionStreamManager
     from .._ratelimit import RateLimiter, SharedPauses
     from .._requester import Requester
-    from .._tools import FunctionTool, ToolRunResult
+    from .._tool_runs import ToolRunResult
+    from .._tools import FunctionTool
     from .._transport import HTTPResponse
     from ..types.parsed import ParsedChatCompletion
     from .deferred import Deferred, DeferredCompletion
@@ -464,7 +465,7 @@ class Completions:
 
         The same as :func:`grok_async.run_tools` with this client; see there.
         """
-        from .._tools import run_tools_with
+        from .._tool_runs import run_tools_with
 
         return await run_tools_with(
             self.create,
