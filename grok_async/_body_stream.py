@@ -10,7 +10,7 @@ from ._errors import GrokError
 
 if TYPE_CHECKING:
     from ._observe import StreamOutcome
-    from ._transport import HTTPResponse
+    from ._response import HTTPResponse
 
 __all__ = ["copy_body"]
 

@@ -31,11 +31,12 @@ from ._observe import Call, Hooks, Observer, PoolStats, Timings, make_observer
 from ._pacing import Gate, Pacing
 from ._ratecontrol import AdaptiveLimiter, current_limiter
 from ._ratelimits import RateLimits, server_metrics
+from ._response import HTTPResponse
 from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._settings import RedactedHeaders, check_header, check_headers, check_key, checked_base_url
 from ._timeout import Timeout, TimeoutTypes, as_timeout
-from ._transport import HTTPResponse, Limits, Transport, client_timeout, user_agent
+from ._transport import Limits, Transport, client_timeout, user_agent
 
 if TYPE_CHECKING:
     import aiohttp

@@ -33,7 +33,7 @@ from ._ratelimits import server_metrics
 
 if TYPE_CHECKING:
     from ._otel import Tracing
-    from ._transport import HTTPResponse
+    from ._response import HTTPResponse
 
 __all__ = [
     "Call",

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
     from ._ratelimits import RateLimits
+    from ._response import HTTPResponse
     from ._sentinels import NotGiven
     from ._timeout import TimeoutTypes
-    from ._transport import HTTPResponse
 
 __all__ = ["Requester"]
 

@@ -33,10 +33,10 @@ from attrs import evolve
 
 from ._constants import DEFAULT_MAX_EVENT_SIZE
 from ._errors import GrokError
+from ._response import HTTPResponse
 from ._serialization import describe_structure_error
 from ._sse import RawEvent
 from ._streaming import AsyncStream, StreamManager, _error_event
-from ._transport import HTTPResponse
 from .types._base import WireModel
 from .types.responses import (
     TERMINAL_EVENT_TYPES,

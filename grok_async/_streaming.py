@@ -30,9 +30,9 @@ from ._errors import (
     status_error,
 )
 from ._events import Call, StreamOutcome, Timings
+from ._response import HTTPResponse
 from ._serialization import converter, describe_structure_error
 from ._sse import RawEvent, SSEDecoder
-from ._transport import HTTPResponse
 from .types.chat import ChatCompletion, ChatCompletionChunk
 
 __all__ = ["AsyncStream", "ChatCompletionAccumulator", "ChatCompletionStreamManager"]

@@ -28,9 +28,9 @@ from grok_async import (
     ChatCompletionChunk,
     GrokError,
 )
+from grok_async._response import HTTPResponse
 from grok_async._sse import ServerSentEvent, SSEDecoder
 from grok_async._streaming import AsyncStream
-from grok_async._transport import HTTPResponse
 from grok_async.resources.chat import parse_completion
 
 from .conftest import completion_body

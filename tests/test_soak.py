@@ -38,7 +38,7 @@ from grok_async import (
     Timeout,
 )
 from grok_async._constants import FANOUT_RATE_LIMIT_RETRIES
-from grok_async._transport import HTTPResponse
+from grok_async._response import HTTPResponse
 from grok_async.testing import FakeGrok, default_reply
 
 from .conftest import FAKE_KEY, client_tasks, wait_until

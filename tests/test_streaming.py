@@ -824,7 +824,7 @@ async def test_cancel_while_waiting_for_the_end_after_done_frees_the_connection(
     server: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Cancelling a consumer while it waits for the body to end after [DONE] frees the slot."""
-    monkeypatch.setattr("grok_async._transport.DONE_GRACE", 2.0)  # room to cancel inside it
+    monkeypatch.setattr("grok_async._response.DONE_GRACE", 2.0)  # room to cancel inside it
     release = asyncio.Event()
 
     async def lingering(request: web.Request) -> web.StreamResponse:

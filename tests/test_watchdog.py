@@ -28,7 +28,7 @@ from grok_async import (
     ChatCompletionChunk,
     Timeout,
 )
-from grok_async._transport import HTTPResponse
+from grok_async._response import HTTPResponse
 from grok_async._watchdog import ReadWatchdog
 from grok_async.testing import FakeGrok, Fault
 

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from .._errors import APIResponseValidationError
+from .._response import HTTPResponse
 from .._serialization import decode_json, decode_model
-from .._transport import HTTPResponse
 
 __all__ = ["decode_list", "decode_object", "json_of", "parse_json", "path_segment"]
 

@@ -24,7 +24,7 @@ from ._decode import decode_object
 
 if TYPE_CHECKING:
     from .._requester import Requester
-    from .._transport import HTTPResponse
+    from .._response import HTTPResponse
 
 __all__ = ["Audio", "AudioFile", "Speech", "Transcriptions"]
 

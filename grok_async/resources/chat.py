@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from .._parsing import ParsedChatCompletionStreamManager
     from .._ratelimit import RateLimiter, SharedPauses
     from .._requester import Requester
+    from .._response import HTTPResponse
     from .._tool_runs import ToolRunResult
     from .._tools import FunctionTool
-    from .._transport import HTTPResponse
     from ..types.parsed import ParsedChatCompletion
     from .deferred import Deferred, DeferredCompletion
 

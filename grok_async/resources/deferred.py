@@ -23,7 +23,7 @@ from ._polling import MIN_POLL_CONNECT, check_wait, poll_pauses, poll_timeout, p
 
 if TYPE_CHECKING:
     from .._requester import Requester
-    from .._transport import HTTPResponse
+    from .._response import HTTPResponse
 
 __all__ = [
     "MIN_POLL_CONNECT",

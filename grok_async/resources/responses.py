@@ -15,7 +15,7 @@ from ._decode import decode_object, path_segment
 
 if TYPE_CHECKING:
     from .._requester import Requester
-    from .._transport import HTTPResponse
+    from .._response import HTTPResponse
 
 __all__ = ["Responses"]
 

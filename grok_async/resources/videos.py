@@ -26,7 +26,7 @@ from ._polling import check_wait, poll_until
 
 if TYPE_CHECKING:
     from .._requester import Requester
-    from .._transport import HTTPResponse
+    from .._response import HTTPResponse
 
 __all__ = ["MediaInput", "VideoGenerationError", "VideoJob", "Videos"]
 
