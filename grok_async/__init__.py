@@ -21,12 +21,17 @@ from ._errors import (
     ConflictError,
     GrokError,
     InternalServerError,
+    MaxToolRoundsError,
     NotFoundError,
     PermissionDeniedError,
     QuotaExceededError,
+    RateLimiterError,
     RateLimitError,
     RequestTooLargeError,
+    StructuredOutputError,
+    ToolArgumentsError,
     UnprocessableEntityError,
+    VideoGenerationError,
 )
 from ._exports import LAZY_EXPORTS
 from ._fanout import FanOutStats
@@ -55,8 +60,8 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from ._parsing import ParsedChatCompletionStreamManager, StructuredOutputError
-    from ._ratelimit import RateLimiter, RateLimiterError
+    from ._parsing import ParsedChatCompletionStreamManager
+    from ._ratelimit import RateLimiter
     from ._redis_limiter import RedisRateLimiter
     from ._responses_stream import (
         ResponseAccumulator,
@@ -65,10 +70,10 @@ if TYPE_CHECKING:
         ResponseStreamManager,
     )
     from ._schema import json_schema
-    from ._tool_runs import MaxToolRoundsError, ToolCallResult, ToolRunResult, run_tools
-    from ._tools import FunctionTool, ToolArgumentsError, function_tool
+    from ._tool_runs import run_tools
+    from ._tools import FunctionTool, function_tool
     from .resources.deferred import DeferredCompletion
-    from .resources.videos import VideoGenerationError, VideoJob
+    from .resources.videos import VideoJob
     from .types.api_key import APIKeyInfo
     from .types.audio import Transcription, TranscriptionWord
     from .types.documents import DocumentSearchMatch, DocumentSearchResponse
@@ -169,6 +174,7 @@ if TYPE_CHECKING:
         XSearchTool,
     )
     from .types.tokenizer import Token, TokenizeResult
+    from .types.tool_runs import ToolCallResult, ToolRunResult
     from .types.videos import GeneratedVideo, VideoError, VideoResult, VideoUsage
 
 __all__ = [

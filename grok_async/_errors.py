@@ -4,11 +4,12 @@
     ├── APIConnectionError           network failure, reset, refused, DNS
     │   └── APITimeoutError          (also a builtin TimeoutError)
     ├── APIResponseValidationError   body not the JSON we expect
-    │   └── StructuredOutputError    parse(): the reply does not fit the class (_parsing)
+    │   └── StructuredOutputError    parse(): the reply does not fit the class
     ├── ResponseFailedError          a streamed Responses-API response failed
-    ├── ToolArgumentsError           run_tools(): the model's arguments do not fit (_tools)
+    ├── VideoGenerationError         a video job failed or expired
+    ├── ToolArgumentsError           run_tools(): the model's arguments do not fit (a ValueError)
     ├── MaxToolRoundsError           run_tools(): still calling tools after max_rounds
-    ├── RateLimiterError             a shared (Redis) rate limiter is unreachable
+    ├── RateLimiterError             a shared (Redis) rate limiter is down (a ConnectionError)
     └── APIStatusError               .status_code .message .body .headers .request_id
         ├── BadRequestError            400
         ├── AuthenticationError        401, and 400 "Incorrect API key"
@@ -21,19 +22,26 @@
         │   └── RequestTooLargeError     429: one request needs more tokens than a minute holds
         └── InternalServerError        >= 500
 
-The first five outside the HTTP branches live next to the feature that raises them.
-``status_error()`` is the one place a status code and body become an exception.
+All of them are defined here but ``ResponseFailedError``, which carries a ``Response`` and
+so lives with the Responses stream (``_responses_stream``): the response models import the
+converter, which raises the errors of this module. ``status_error()`` is the one place a
+status code and body become an exception.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ._ratelimits import read_rate_limits
+
+if TYPE_CHECKING:
+    from .types.chat import ChatCompletion
+    from .types.tool_runs import ToolCallResult
+    from .types.videos import VideoResult
 
 __all__ = [
     "APIConnectionError",
@@ -45,12 +53,17 @@ __all__ = [
     "ConflictError",
     "GrokError",
     "InternalServerError",
+    "MaxToolRoundsError",
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RateLimiterError",
     "RequestTooLargeError",
+    "StructuredOutputError",
+    "ToolArgumentsError",
     "UnprocessableEntityError",
+    "VideoGenerationError",
     "status_error",
 ]
 
@@ -301,3 +314,95 @@ def status_error(
     if isinstance(error, RequestTooLargeError) and too_large is not None:
         error.needed, error.limit = too_large
     return error
+
+
+# -- errors of particular features -----------------------------------------------------------
+
+
+class StructuredOutputError(APIResponseValidationError):
+    """The reply's content is not JSON that fits the requested class.
+
+    Also raised when the reply was cut off by the token limit (``finish_reason "length"``).
+    ``content`` holds the whole raw text (``body`` its first 2 KiB, as for every validation
+    error), ``completion`` the completion it came in, ``response_format`` the class.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        content: str | None,
+        response_format: type[Any],
+        completion: ChatCompletion | None = None,
+    ) -> None:
+        request_id = completion.request_id if completion is not None else None
+        super().__init__(
+            message,
+            body=content[:2048] if content is not None else None,
+            request_id=request_id,
+        )
+        #: The reply's full text, as the model wrote it.
+        self.content = content
+        #: The completion the reply came in (usage, other choices, ``raw``).
+        self.completion = completion
+        #: The class the reply was to be parsed into.
+        self.response_format = response_format
+
+
+class ToolArgumentsError(GrokError, ValueError):
+    """The model's arguments for a tool are not JSON that fits the tool's parameters.
+
+    ``tool_name`` names the tool, ``arguments`` holds the arguments as the model sent them.
+    """
+
+    def __init__(self, message: str, *, tool_name: str, arguments: str | Mapping[str, Any]):
+        super().__init__(message)
+        self.tool_name = tool_name
+        self.arguments = arguments
+
+
+class MaxToolRoundsError(GrokError):
+    """The model still called tools after ``max_rounds`` rounds of :func:`run_tools`.
+
+    ``completion`` is the last reply (with the calls that were not run), ``messages`` the
+    conversation so far and ``tool_calls`` every call that was run, so nothing is lost.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        completion: ChatCompletion,
+        messages: list[Any],
+        tool_calls: list[ToolCallResult],
+    ) -> None:
+        super().__init__(message)
+        self.completion = completion
+        self.messages = messages
+        self.tool_calls = tool_calls
+        self.request_id = completion.request_id
+
+
+class RateLimiterError(GrokError, ConnectionError):
+    """The shared rate limiter cannot be used (its Redis is unreachable or refuses).
+
+    Raised in place of the request that needed the budget: nothing was sent.
+    """
+
+
+class VideoGenerationError(GrokError):
+    """A video job ended without a video: it ``failed`` or ``expired``.
+
+    ``job_id`` is the job's id, ``result`` its final state, ``code`` its error's code
+    (``invalid_argument``, ``internal_error``, ...) when the server gave one; the message
+    has the server's text.
+    """
+
+    def __init__(self, job_id: str, result: VideoResult) -> None:
+        error = result.error
+        detail = f": {error.message} ({error.code})" if error is not None else ""
+        super().__init__(f"Video job {job_id!r} {result.status}{detail}.")
+        self.job_id = job_id
+        self.result = result
+        self.code: str | None = error.code if error is not None else None
+        self.request_id = result.request_id

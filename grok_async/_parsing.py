@@ -36,7 +36,7 @@ from cattrs.cols import mapping_structure_factory
 from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn
 
-from ._errors import APIResponseValidationError
+from ._errors import StructuredOutputError
 from ._schema import ARRAYS, MAPPINGS, SchemaBuilder
 from ._serialization import (
     NotAllowedValueError,
@@ -62,36 +62,6 @@ __all__ = [
 T = TypeVar("T")
 
 _NONE = type(None)
-
-
-class StructuredOutputError(APIResponseValidationError):
-    """The reply's content is not JSON that fits the requested class.
-
-    Also raised when the reply was cut off by the token limit (``finish_reason "length"``).
-    ``content`` holds the whole raw text (``body`` its first 2 KiB, as for every validation
-    error), ``completion`` the completion it came in, ``response_format`` the class.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        content: str | None,
-        response_format: type[Any],
-        completion: ChatCompletion | None = None,
-    ) -> None:
-        request_id = completion.request_id if completion is not None else None
-        super().__init__(
-            message,
-            body=content[:2048] if content is not None else None,
-            request_id=request_id,
-        )
-        #: The reply's full text, as the model wrote it.
-        self.content = content
-        #: The completion the reply came in (usage, other choices, ``raw``).
-        self.completion = completion
-        #: The class the reply was to be parsed into.
-        self.response_format = response_format
 
 
 # -- the converter -----------------------------------------------------------------------------

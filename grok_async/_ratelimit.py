@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import Protocol, runtime_checkable
 
-from ._errors import GrokError
+from ._errors import RateLimiterError
 
 __all__ = ["RateLimiter", "RateLimiterError", "SharedPauses"]
 
@@ -41,13 +41,6 @@ class RateLimiter(Protocol):
     async def pause(self, seconds: float) -> None:
         """Hold back every request that has not started yet for ``seconds``."""
         ...
-
-
-class RateLimiterError(GrokError, ConnectionError):
-    """The shared rate limiter cannot be used (its Redis is unreachable or refuses).
-
-    Raised in place of the request that needed the budget: nothing was sent.
-    """
 
 
 class SharedPauses:

@@ -11,88 +11,16 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-import attrs
-
-from ._errors import APIResponseValidationError, GrokError
+from ._errors import APIResponseValidationError, MaxToolRoundsError
 from ._serialization import encode_json
 from ._tools import DEFAULT_MAX_ROUNDS, FunctionTool, ToolArgumentsError, as_tool
 from .types.chat import ChatCompletion, ChatCompletionMessage, ToolCall
 from .types.messages import AssistantMessage, ToolMessage
+from .types.tool_runs import ToolCallResult, ToolRunResult
 
-__all__ = [
-    "ChatClient",
-    "MaxToolRoundsError",
-    "ToolCallResult",
-    "ToolRunResult",
-    "run_tools",
-    "run_tools_with",
-]
+__all__ = ["ChatClient", "run_tools", "run_tools_with"]
 
 R = TypeVar("R")
-
-
-class MaxToolRoundsError(GrokError):
-    """The model still called tools after ``max_rounds`` rounds of :func:`run_tools`.
-
-    ``completion`` is the last reply (with the calls that were not run), ``messages`` the
-    conversation so far and ``tool_calls`` every call that was run, so nothing is lost.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        completion: ChatCompletion,
-        messages: list[Any],
-        tool_calls: list[ToolCallResult],
-    ) -> None:
-        super().__init__(message)
-        self.completion = completion
-        self.messages = messages
-        self.tool_calls = tool_calls
-        self.request_id = completion.request_id
-
-
-@attrs.frozen
-class ToolCallResult:
-    """One tool call the model made and what came of it."""
-
-    #: The call's ``id``, echoed as the tool message's ``tool_call_id``.
-    id: str
-    name: str
-    #: The arguments as the model sent them (a JSON string).
-    arguments: str
-    #: The text sent back to the model: the result (JSON unless a str) or an error text.
-    content: str
-    #: What the function returned (``None`` if it failed).
-    output: Any = None
-    #: The exception: the tool's own, a :class:`ToolArgumentsError`, a ``LookupError`` for
-    #: a tool name the model made up, or a ``TimeoutError`` for a tool that outran
-    #: ``tool_timeout``. ``None`` on success.
-    error: Exception | None = None
-    #: The round (1 for the first reply's calls).
-    round: int = 1
-
-
-@attrs.frozen
-class ToolRunResult:
-    """What :func:`run_tools` returns: the final reply and the conversation that led to it."""
-
-    #: The model's final reply (no tool calls).
-    completion: ChatCompletion
-    #: The conversation: the messages passed in, each assistant turn with its tool calls,
-    #: one :class:`~grok_async.ToolMessage` per call, and the final assistant message; pass
-    #: it as ``messages=`` to continue the conversation.
-    messages: list[Any]
-    #: Every tool call that was run, in order.
-    tool_calls: list[ToolCallResult]
-    #: How many rounds of tool calls were run.
-    rounds: int
-
-    @property
-    def content(self) -> str | None:
-        """The text of the final reply."""
-        return self.completion.choices[0].message.content if self.completion.choices else None
 
 
 class ChatClient(Protocol):

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar, overload
 import attrs
 
 from ._constants import DEFAULT_MAX_TOOL_ROUNDS
-from ._errors import GrokError
+from ._errors import ToolArgumentsError
 from ._parsing import structure_value
 from ._schema import NO_VALUE, FieldSpec, SchemaBuilder, attrs_field_specs, docstring_parts
 from ._serialization import converter, decode_json, describe_structure_error
@@ -42,18 +42,6 @@ R = TypeVar("R")
 DEFAULT_MAX_ROUNDS = DEFAULT_MAX_TOOL_ROUNDS
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-
-
-class ToolArgumentsError(GrokError, ValueError):
-    """The model's arguments for a tool are not JSON that fits the tool's parameters.
-
-    ``tool_name`` names the tool, ``arguments`` holds the arguments as the model sent them.
-    """
-
-    def __init__(self, message: str, *, tool_name: str, arguments: str | Mapping[str, Any]):
-        super().__init__(message)
-        self.tool_name = tool_name
-        self.arguments = arguments
 
 
 # -- FunctionTool ------------------------------------------------------------------------------

@@ -34,9 +34,9 @@ if TYPE_CHECKING:
     from .._ratelimit import RateLimiter, SharedPauses
     from .._requester import Requester
     from .._response import HTTPResponse
-    from .._tool_runs import ToolRunResult
     from .._tools import FunctionTool
     from ..types.parsed import ParsedChatCompletion
+    from ..types.tool_runs import ToolRunResult
     from .deferred import Deferred, DeferredCompletion
 
 # Structured outputs, tools and deferred completions are imported when first used:

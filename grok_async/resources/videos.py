@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._errors import APIResponseValidationError, APITimeoutError, GrokError
+from .._errors import APIResponseValidationError, APITimeoutError, VideoGenerationError
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._serialization import encode_json
 from .._timeout import TimeoutTypes
@@ -43,24 +43,6 @@ MediaInput = str | Mapping[str, Any]
 #: What ``wait(on_progress=...)`` calls with each poll's result: a function or a coroutine
 #: function.
 ProgressCallback = Callable[[VideoResult], "Awaitable[object] | object"]
-
-
-class VideoGenerationError(GrokError):
-    """A video job ended without a video: it ``failed`` or ``expired``.
-
-    ``job_id`` is the job's id, ``result`` its final state, ``code`` its error's code
-    (``invalid_argument``, ``internal_error``, ...) when the server gave one; the message
-    has the server's text.
-    """
-
-    def __init__(self, job_id: str, result: VideoResult) -> None:
-        error = result.error
-        detail = f": {error.message} ({error.code})" if error is not None else ""
-        super().__init__(f"Video job {job_id!r} {result.status}{detail}.")
-        self.job_id = job_id
-        self.result = result
-        self.code: str | None = error.code if error is not None else None
-        self.request_id = result.request_id
 
 
 def _media(value: object, what: str) -> Mapping[str, Any]:
