@@ -39,6 +39,7 @@ from ._lazy import LazyExports, rehome
 from ._observe import HookEvent, Hooks, PoolStats, Timings
 from ._progress import Progress
 from ._ratelimits import RateLimits
+from ._response import HTTPResponse
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._streaming import AsyncStream, ChatCompletionAccumulator, ChatCompletionStreamManager
 from ._timeout import Timeout
@@ -222,6 +223,7 @@ __all__ = [
     "GeneratedImage",
     "GeneratedVideo",
     "GrokError",
+    "HTTPResponse",
     "HookEvent",
     "Hooks",
     "ImageGenerationModel",

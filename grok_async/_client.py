@@ -167,7 +167,6 @@ class AsyncGrok:
         )
         self._timeout = timeout
         self.max_retries = max_retries
-        self.max_connections = max_connections
         self._default_headers = check_headers(default_headers or {})
         self.max_response_size = max_response_size
         self.max_event_size = max_event_size
@@ -284,6 +283,12 @@ class AsyncGrok:
 
     # Read-only: every request is built from values derived once in _configure, so an
     # assignment would silently do nothing. with_options() makes a changed copy.
+
+    @property
+    def max_connections(self) -> int:
+        """The size of each event loop's connection pool (fixed when the client is made:
+        for another size, make another client)."""
+        return self._transport.max_connections
 
     @property
     def base_url(self) -> str:

@@ -455,3 +455,13 @@ def test_settings_are_read_only_and_with_options_changes_them() -> None:
     copy = client.with_options(timeout=1, base_url="https://x.test/v1")
     assert (copy.timeout, copy.base_url) == (1, "https://x.test/v1")
     assert (client.timeout, client.base_url) == (5, "https://api.example.test/v1")
+
+
+def test_max_connections_is_read_only() -> None:
+    """The pool size is fixed when the client is made: setting it raises instead of
+    silently doing nothing."""
+    client = AsyncGrok(FAKE_KEY, max_connections=7)
+    assert client.max_connections == 7
+    with pytest.raises(AttributeError):
+        client.max_connections = 3  # type: ignore[misc]
+    assert client.max_connections == 7
