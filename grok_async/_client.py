@@ -10,9 +10,8 @@ import importlib
 import logging
 import os
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
-from time import perf_counter
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._budget import RateBudget
 from ._constants import (
@@ -23,20 +22,16 @@ from ._constants import (
     DEFAULT_MAX_EVENT_SIZE,
     DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_RETRIES,
-    FANOUT_RATE_LIMIT_RETRIES,
-    MAX_ERROR_BODY,
 )
-from ._errors import APIStatusError, GrokError, status_error
-from ._observe import Call, Hooks, Observer, PoolStats, Timings, make_observer
-from ._pacing import Gate, Pacing
-from ._ratecontrol import AdaptiveLimiter, current_limiter
-from ._ratelimits import RateLimits, server_metrics
-from ._response import HTTPResponse
-from ._retry import is_rate_limit, is_retryable, retry_after_failure
+from ._errors import GrokError
+from ._observe import Hooks, PoolStats, make_observer
+from ._pacing import Pacing
+from ._pipeline import Pipeline, limits_of
+from ._ratelimits import RateLimits
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._settings import RedactedHeaders, check_header, check_headers, check_key, checked_base_url
-from ._timeout import Timeout, TimeoutTypes, as_timeout
-from ._transport import Limits, Transport, client_timeout, user_agent
+from ._timeout import Timeout, TimeoutTypes
+from ._transport import Transport, user_agent
 
 if TYPE_CHECKING:
     import aiohttp
@@ -64,12 +59,6 @@ __all__ = ["AsyncGrok"]
 logger = logging.getLogger("grok_async")
 
 T = TypeVar("T")
-# One attempt: (timings, call, method, url, headers, body, timeout) -> the response. The call
-# record exists only when hooks or tracing observe the client.
-_Attempt = Callable[
-    [Timings, "Call | None", str, str, Mapping[str, str], bytes | None, Limits],
-    Awaitable[HTTPResponse],
-]
 
 # Resources made on first use: attribute -> (module, class).
 _RESOURCES = {
@@ -92,7 +81,7 @@ _RESOURCES = {
 MANY_CLIENTS = 32
 
 
-class AsyncGrok:
+class AsyncGrok(Pipeline):
     """The asyncio client for the xAI API.
 
     One client per process is the intended use: it keeps one connection pool per running
@@ -201,8 +190,8 @@ class AsyncGrok:
         )
         self._headers.update(self._default_headers)
         self._timeouts = (
-            self._client_timeout(self._timeout, stream=False),
-            self._client_timeout(self._timeout, stream=True),
+            limits_of(self._timeout, stream=False),
+            limits_of(self._timeout, stream=True),
         )
         self._urls: dict[str, str] = {}
         self.chat = Chat(self)
@@ -274,11 +263,6 @@ class AsyncGrok:
         """Text to speech (``audio.speech``) and speech to text (``audio.transcriptions``)."""
         return self._resource("audio")  # type: ignore[no-any-return]
 
-    @staticmethod
-    def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Limits:
-        t = as_timeout(value, stream=stream)
-        return client_timeout(t.connect, t.read, t.total)
-
     # -- configuration ------------------------------------------------------------------------
 
     # Read-only: every request is built from values derived once in _configure, so an
@@ -318,22 +302,6 @@ class AsyncGrok:
         Shared with :meth:`with_options` copies that keep the base URL.
         """
         return self._pacing.reading(self._base_url, model)
-
-    def _note_headers(
-        self, headers: Mapping[str, str], timings: Timings | None, model: str | None
-    ) -> None:
-        """Keep what a response says of the budgets (a call naming a model: its gate did
-        already), and the server's own timings."""
-        if model is None:
-            self._pacing.note(self._base_url, model, headers)
-        if timings is not None and "x-metrics-e2e-ms" in headers:
-            timings.server_ttft, timings.server_itl, timings.server_e2e = server_metrics(headers)
-
-    def _gate(self, model: str, tokens: int, limiter: AdaptiveLimiter | None) -> Gate:
-        """The pacing gate of one call of ``model``: the server's budgets, and the budget
-        configured (a fan-out's own ``rate_limit=``, else the client's) if any."""
-        budget = limiter.rate_limit if limiter is not None else None
-        return self._pacing.gate(self._base_url, model, tokens, budget or self._budget)
 
     def with_options(
         self,
@@ -456,334 +424,6 @@ class AsyncGrok:
             self, extra_headers=extra_headers, timeout=timeout, max_retries=max_retries
         )
 
-    # -- requests ------------------------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        url = self._urls.get(path)
-        if url is None:
-            url = self._urls[path] = self._base_url + path
-        return url
-
-    def _call_headers(self, extra_headers: Mapping[str, str] | None) -> Mapping[str, str]:
-        if not extra_headers:
-            return self._headers
-        headers = RedactedHeaders(self._headers)
-        headers.update(check_headers(extra_headers))
-        return headers
-
-    def _call_timeout(self, timeout: TimeoutTypes | NotGiven, *, stream: bool) -> Limits:
-        if isinstance(timeout, NotGiven):
-            return self._timeouts[stream]
-        return self._client_timeout(timeout, stream=stream)
-
-    @overload
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: bytes | None = ...,
-        extra_headers: Mapping[str, str] | None = ...,
-        timeout: TimeoutTypes | NotGiven = ...,
-        max_retries: int | None = ...,
-        model: str | None = ...,
-        tokens: int = ...,
-        decode: None = ...,
-    ) -> HTTPResponse: ...
-
-    @overload
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: bytes | None = ...,
-        extra_headers: Mapping[str, str] | None = ...,
-        timeout: TimeoutTypes | NotGiven = ...,
-        max_retries: int | None = ...,
-        model: str | None = ...,
-        tokens: int = ...,
-        decode: Callable[[HTTPResponse], T],
-    ) -> T: ...
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: bytes | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | None = None,
-        model: str | None = None,
-        tokens: int = 0,
-        decode: Callable[[HTTPResponse], Any] | None = None,
-    ) -> Any:
-        """Send a request with retries and return the 2xx response, its ``body`` read.
-
-        With ``decode``, return ``decode(response)`` instead: a decoding failure then
-        counts as the call's failure for hooks and tracing. ``response.timings`` is set
-        before ``decode`` runs (its ``total`` is final once ``decode`` returned). ``model``
-        names the call's model for hooks and spans, and paces the call from that model's
-        budgets (``tokens``: its estimated tokens; corrected from a decoded ``usage``).
-
-        Raises the :class:`APIStatusError` subclass of a 4xx/5xx status, or
-        :class:`APIConnectionError` / :class:`APITimeoutError`.
-        """
-        started = perf_counter()
-        timings = Timings(attempts=0)
-        # The common case of each of these inline: this runs on every request.
-        url = self._urls.get(path) or self._url(path)
-        headers = self._headers if not extra_headers else self._call_headers(extra_headers)
-        client_timeout = (
-            self._timeouts[0] if timeout is NOT_GIVEN else self._call_timeout(timeout, stream=False)
-        )
-        send: _Attempt = self._read_once
-        # Inside a fan-out's worker: its limiter (slots) and its own budget, if it has one.
-        limiter = current_limiter.get()
-        gate = None
-        if model is not None:
-            # Innermost, so an attempt's start is when it is sent (after any fan-out slot).
-            gate = self._gate(model, tokens, limiter)
-            send = gate.wrap(send)
-        if limiter is not None:
-            send = limiter.wrap(send)
-        # No call record (nor a call to make one) unless hooks or tracing observe the client.
-        observer = self._observer
-        call = None if observer is None else _begin(observer, method, path, model, timings, started)
-        try:
-            try:
-                response = await send(timings, call, method, url, headers, body, client_timeout)
-            except GrokError as exc:
-                # Only a failure builds the retry machinery: the success path stays one call.
-                response = await self._retry(
-                    timings,
-                    call,
-                    exc,
-                    lambda: send(timings, call, method, url, headers, body, client_timeout),
-                    max_retries,
-                    f"{method} {path}",
-                    limiter is not None,
-                )
-            timings.time_to_headers = response.time_to_headers
-            self._note_headers(response.headers, timings, model)
-            response.timings = timings
-            result = response if decode is None else decode(response)
-            timings.total = perf_counter() - started
-            if gate is not None:
-                gate.settle(getattr(getattr(result, "usage", None), "total_tokens", None))
-        except BaseException as exc:
-            if isinstance(exc, APIStatusError):
-                self._note_headers(exc.headers, None, model)
-            if call is not None:
-                await call.observer.failed(call, exc)
-            raise
-        if call is not None:
-            call.observer.succeeded(call, result)
-        return result
-
-    async def open_stream(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: bytes | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        max_retries: int | None = None,
-        model: str | None = None,
-        tokens: int = 0,
-    ) -> HTTPResponse:
-        """Like :meth:`request`, but return once the headers of a 2xx response arrived.
-
-        Retries happen only here, before the first byte of the body was handed out. The
-        response's ``call`` goes to the stream, which reports its end to hooks and spans.
-        """
-        started = perf_counter()
-        timings = Timings(attempts=0)
-        url = self._url(path)
-        headers = self._call_headers(extra_headers)
-        client_timeout = self._call_timeout(timeout, stream=True)
-        # A stream holds its fan-out slot until its headers arrive, not for its whole body.
-        send: _Attempt = self._open_once
-        limiter = current_limiter.get()
-        gate = None
-        if model is not None:
-            gate = self._gate(model, tokens, limiter)
-            send = gate.wrap(send)
-        if limiter is not None:
-            send = limiter.wrap(send)
-        # No call record (nor a call to make one) unless hooks or tracing observe the client.
-        observer = self._observer
-        call = None if observer is None else _begin(observer, method, path, model, timings, started)
-        try:
-            try:
-                response = await send(timings, call, method, url, headers, body, client_timeout)
-            except GrokError as exc:
-                response = await self._retry(
-                    timings,
-                    call,
-                    exc,
-                    lambda: send(timings, call, method, url, headers, body, client_timeout),
-                    max_retries,
-                    f"{method} {path}",
-                    limiter is not None,
-                )
-        except BaseException as exc:
-            if isinstance(exc, APIStatusError):
-                self._note_headers(exc.headers, None, model)
-            if call is not None:
-                await call.observer.failed(call, exc)
-            raise
-        timings.time_to_headers = response.time_to_headers
-        self._note_headers(response.headers, timings, model)
-        timings.total = perf_counter() - started
-        response.timings = timings
-        if gate is not None:
-            response.settle = gate.settle
-        response.started = started
-        response.call = call
-        return response
-
-    async def _retry(
-        self,
-        timings: Timings,
-        call: Call | None,
-        error: GrokError,
-        attempt: Callable[[], Awaitable[T]],
-        max_retries: int | None,
-        label: str,
-        fan_out: bool,
-    ) -> T:
-        """After a failed first attempt: re-raise ``error``, or retry if it is retryable."""
-        if self._transport.closed or not is_retryable(error):
-            raise error  # closed while in flight: retrying could only fail again
-        retries = self.max_retries if max_retries is None else max_retries
-        # A spent budget (the pacer waits it out), or a rate limit under fan-out, means "not
-        # yet", not "failed": retried whatever max_retries says (see _retry._stop).
-        rate_limit_retries = FANOUT_RATE_LIMIT_RETRIES if fan_out else 0
-        if (
-            retries <= 0
-            and not (rate_limit_retries and is_rate_limit(error))
-            and not (isinstance(error, APIStatusError) and error.budget_spent)
-        ):
-            raise error
-        return await retry_after_failure(
-            attempt,
-            error,
-            max_retries=retries,
-            label=label,
-            rate_limit_retries=rate_limit_retries,
-            on_retry=(
-                None if call is None else lambda exc, wait: call.observer.retry(call, exc, wait)
-            ),
-        )
-
-    def _send(
-        self,
-        timings: Timings,
-        call: Call | None,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: Limits,
-    ) -> Awaitable[HTTPResponse]:
-        """Start one attempt. A plain function, not a coroutine: no frame of its own on
-        every request (the success path is a few calls deep, each one costs)."""
-        timings.attempts += 1
-        if call is None:
-            return self._transport.send(
-                method, url, headers=headers, body=body, timeout=timeout, timings=timings
-            )
-        return self._observed_send(call, method, url, headers, body, timeout)
-
-    async def _headers_arrived(
-        self, response: HTTPResponse, timings: Timings, method: str, url: str
-    ) -> None:
-        """Log the attempt (DEBUG) and raise the error of a 4xx/5xx status."""
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %d in %.3f s (attempt %d, request id %s)",
-                method,
-                url[len(self._base_url) :],
-                response.status,
-                response.time_to_headers,
-                timings.attempts,
-                response.request_id,
-            )
-        if response.status >= 400:
-            raw = await response.read(self.max_response_size)
-            raise status_error(
-                response.status,
-                response.reason,
-                raw[:MAX_ERROR_BODY],
-                response.headers,
-                response.request_id,
-            )
-
-    async def _open_once(
-        self,
-        timings: Timings,
-        call: Call | None,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: Limits,
-    ) -> HTTPResponse:
-        """One attempt of a stream: its response once the headers are here."""
-        response = await self._send(timings, call, method, url, headers, body, timeout)
-        if response.status >= 400 or logger.isEnabledFor(logging.DEBUG):
-            await self._headers_arrived(response, timings, method, url)
-        return response
-
-    async def _observed_send(
-        self,
-        call: Call,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: Limits,
-    ) -> HTTPResponse:
-        """One attempt with ``on_request`` before it and ``on_response`` after it (also when
-        it failed without a response: then with the exception's type and no status)."""
-        observer = call.observer
-        timings = call.timings
-        await observer.attempt(call)
-        waited = timings.pool_wait
-        try:
-            response = await self._transport.send(
-                method, url, headers=headers, body=body, timeout=timeout, timings=timings
-            )
-        except GrokError as exc:
-            await observer.no_response(call, exc, timings.pool_wait - waited)
-            raise
-        try:
-            await observer.response(call, response, timings.pool_wait - waited)
-        except BaseException:
-            response.close()  # cancelled inside a hook: the connection must not leak
-            raise
-        return response
-
-    async def _read_once(
-        self,
-        timings: Timings,
-        call: Call | None,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: Limits,
-    ) -> HTTPResponse:
-        """One attempt of a call: its response with the whole body read."""
-        response = await self._send(timings, call, method, url, headers, body, timeout)
-        if response.status >= 400 or logger.isEnabledFor(logging.DEBUG):
-            await self._headers_arrived(response, timings, method, url)
-        response.body = await response.read(self.max_response_size)
-        return response
-
 
 _live_clients = 0
 
@@ -805,12 +445,3 @@ def _count_client(client: AsyncGrok) -> None:
 def _forget_client() -> None:
     global _live_clients
     _live_clients -= 1
-
-
-def _begin(
-    observer: Observer, method: str, path: str, model: str | None, timings: Timings, started: float
-) -> Call:
-    """The record of an observed call, its span started."""
-    call = Call(method, path, model, observer, timings, started)
-    observer.begin(call)
-    return call
