@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     import tenacity as _t
 
+from ._backoff import jittered, step
 from ._constants import (
     INITIAL_RETRY_DELAY,
     MAX_RETRY_AFTER,
@@ -111,9 +111,9 @@ def retry_after_header(headers: Mapping[str, str], *, now: float | None = None) 
 
 
 def backoff_delay(retry_number: int) -> float:
-    """Exponential backoff with equal jitter for the n-th retry (1-based)."""
-    ceiling = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2 ** (retry_number - 1))
-    return random.uniform(ceiling / 2, ceiling)
+    """Exponential backoff with equal jitter for the n-th retry (1-based): steps doubling
+    from ``INITIAL_RETRY_DELAY`` up to ``MAX_RETRY_DELAY`` (see ``_backoff``)."""
+    return jittered(step(INITIAL_RETRY_DELAY, 2.0, MAX_RETRY_DELAY, retry_number))
 
 
 #: While tests switch waits off (``grok_async.testing.instant_retries``): the list each

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import math
-import random
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 import attrs
 
+from .._backoff import jittered, step
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._timeout import TimeoutTypes, as_timeout
 
@@ -67,10 +67,10 @@ def poll_timeout(client_timeout: TimeoutTypes, left: float | None) -> TimeoutTyp
 def poll_pauses(interval: float, max_interval: float) -> Iterator[float]:
     """The pauses between polls: growing by half from ``interval`` to ``max_interval``,
     each one a random fraction (half to all) of its step, so waiters drift apart."""
-    step = min(interval, max_interval)
+    number = 1
     while True:
-        yield step * random.uniform(0.5, 1.0)
-        step = min(step * _POLL_GROWTH, max_interval)
+        yield jittered(step(interval, _POLL_GROWTH, max_interval, number))
+        number += 1
 
 
 async def poll_until(
