@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from .types.audio import Transcription, TranscriptionWord
     from .types.documents import DocumentSearchMatch, DocumentSearchResponse
     from .types.embeddings import CreateEmbeddingResponse, Embedding, EmbeddingUsage
+    from .types.files import File, FileDeleted
     from .types.images import GeneratedImage, ImagesResponse, ImageUsage
     from .types.messages import (
         AssistantMessage,
@@ -211,6 +212,8 @@ __all__ = [
     "EmbeddingModel",
     "EmbeddingUsage",
     "FanOutStats",
+    "File",
+    "FileDeleted",
     "FilePart",
     "FileRef",
     "FileSearchResult",

@@ -35,16 +35,25 @@ from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._settings import RedactedHeaders, check_header, check_headers, check_key, checked_base_url
 from ._timeout import Timeout, TimeoutTypes, as_timeout
-from ._transport import HTTPResponse, Limits, Transport, client_timeout, user_agent
+from ._transport import (
+    HTTPResponse,
+    Limits,
+    RequestBody,
+    Transport,
+    client_timeout,
+    user_agent,
+)
 
 if TYPE_CHECKING:
     import aiohttp
 
     from ._ratelimit import RateLimiter
     from .resources.audio import Audio
+    from .resources.batches import Batches
     from .resources.chat import Chat
     from .resources.documents import Documents
     from .resources.embeddings import Embeddings
+    from .resources.files import Files
     from .resources.images import Images
     from .resources.models import (
         EmbeddingModels,
@@ -66,7 +75,7 @@ T = TypeVar("T")
 # One attempt: (timings, call, method, url, headers, body, timeout) -> the response. The call
 # record exists only when hooks or tracing observe the client.
 _Attempt = Callable[
-    [Timings, "Call | None", str, str, Mapping[str, str], bytes | None, Limits],
+    [Timings, "Call | None", str, str, Mapping[str, str], RequestBody, Limits],
     Awaitable[HTTPResponse],
 ]
 
@@ -83,6 +92,8 @@ _RESOURCES = {
     "videos": (".resources.videos", "Videos"),
     "video_generation_models": (".resources.models", "VideoGenerationModels"),
     "audio": (".resources.audio", "Audio"),
+    "files": (".resources.files", "Files"),
+    "batches": (".resources.batches", "Batches"),
 }
 
 # Past this many live clients in one process, creating another one logs a warning: each
@@ -273,6 +284,17 @@ class AsyncGrok:
     def audio(self) -> Audio:
         """Text to speech (``audio.speech``) and speech to text (``audio.transcriptions``)."""
         return self._resource("audio")  # type: ignore[no-any-return]
+
+    @property
+    def files(self) -> Files:
+        """Upload, list, download and delete files (``/v1/files``)."""
+        return self._resource("files")  # type: ignore[no-any-return]
+
+    @property
+    def batches(self) -> Batches:
+        """xAI's Batch API (``/v1/batches``) and the local, resumable batch runner
+        (``run_file``)."""
+        return self._resource("batches")  # type: ignore[no-any-return]
 
     @staticmethod
     def _client_timeout(value: TimeoutTypes, *, stream: bool) -> Limits:
@@ -476,7 +498,7 @@ class AsyncGrok:
         method: str,
         path: str,
         *,
-        body: bytes | None = ...,
+        body: RequestBody = ...,
         extra_headers: Mapping[str, str] | None = ...,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
@@ -491,7 +513,7 @@ class AsyncGrok:
         method: str,
         path: str,
         *,
-        body: bytes | None = ...,
+        body: RequestBody = ...,
         extra_headers: Mapping[str, str] | None = ...,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
@@ -505,7 +527,7 @@ class AsyncGrok:
         method: str,
         path: str,
         *,
-        body: bytes | None = None,
+        body: RequestBody = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
@@ -581,7 +603,7 @@ class AsyncGrok:
         method: str,
         path: str,
         *,
-        body: bytes | None = None,
+        body: RequestBody = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
@@ -680,7 +702,7 @@ class AsyncGrok:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: Limits,
     ) -> Awaitable[HTTPResponse]:
         """Start one attempt. A plain function, not a coroutine: no frame of its own on
@@ -723,7 +745,7 @@ class AsyncGrok:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: Limits,
     ) -> HTTPResponse:
         """One attempt of a stream: its response once the headers are here."""
@@ -738,7 +760,7 @@ class AsyncGrok:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: Limits,
     ) -> HTTPResponse:
         """One attempt with ``on_request`` before it and ``on_response`` after it (also when
@@ -768,7 +790,7 @@ class AsyncGrok:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: Limits,
     ) -> HTTPResponse:
         """One attempt of a call: its response with the whole body read."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 if TYPE_CHECKING:
     from ._sentinels import NotGiven
     from ._timeout import TimeoutTypes
-    from ._transport import HTTPResponse
+    from ._transport import HTTPResponse, RequestBody
 
 __all__ = ["Requester"]
 
@@ -33,7 +33,7 @@ class Requester(Protocol):
         method: str,
         path: str,
         *,
-        body: bytes | None = ...,
+        body: RequestBody = ...,
         extra_headers: Mapping[str, str] | None = ...,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
@@ -48,7 +48,7 @@ class Requester(Protocol):
         method: str,
         path: str,
         *,
-        body: bytes | None = ...,
+        body: RequestBody = ...,
         extra_headers: Mapping[str, str] | None = ...,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
@@ -62,7 +62,7 @@ class Requester(Protocol):
         method: str,
         path: str,
         *,
-        body: bytes | None = None,
+        body: RequestBody = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = None,
@@ -77,7 +77,7 @@ class Requester(Protocol):
         method: str,
         path: str,
         *,
-        body: bytes | None = None,
+        body: RequestBody = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = None,

@@ -35,6 +35,7 @@ from ._errors import (
     nested_error_response,
 )
 from ._faults import Fault, FaultDice
+from ._files import FileStore
 from ._images import IMAGE_PATH, ImageStudio
 from ._media import MediaEndpoints
 from ._options import Options
@@ -141,6 +142,7 @@ class Emulator:
         self._images = ImageStudio(self.catalog)
         self.media = MediaEndpoints(self.catalog, video_delay=options.video_delay)
         self._responses = ResponsesEndpoint(self)
+        self.files = FileStore()
 
     # -- the application ---------------------------------------------------------------
 
@@ -176,6 +178,7 @@ class Emulator:
         router.add_post("/v1/images/edits", self._images.edits)
         router.add_get(IMAGE_PATH + "{name}", self._images.serve)
         self.media.add_routes(router)
+        self.files.add_routes(router)
         return app
 
     def _static_bodies(self) -> dict[str, bytes]:
