@@ -55,6 +55,8 @@ from .types import (
 )
 
 if TYPE_CHECKING:
+    from ._batch_input import BatchInputError
+    from ._batch_runner import BatchRunSummary
     from ._parsing import ParsedChatCompletionStreamManager, StructuredOutputError
     from ._ratelimit import RateLimiter, RateLimiterError
     from ._redis_limiter import RedisRateLimiter
@@ -191,6 +193,8 @@ __all__ = [
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "BatchInputError",
+    "BatchRunSummary",
     "ChatCompletion",
     "ChatCompletionAccumulator",
     "ChatCompletionChunk",

@@ -60,6 +60,8 @@ LAZY_EXPORTS: Mapping[str, tuple[str, ...]] = {
         "function_tool",
         "run_tools",
     ),
+    "._batch_input": ("BatchInputError",),
+    "._batch_runner": ("BatchRunSummary",),
     ".resources.deferred": ("DeferredCompletion",),
     ".resources.videos": ("VideoGenerationError", "VideoJob"),
     ".types.api_key": ("APIKeyInfo",),

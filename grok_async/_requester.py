@@ -1,4 +1,5 @@
-"""What a resource needs of the client: its public ``request()`` and ``open_stream()``.
+"""What a resource needs of the client: its public ``request()``, ``open_stream()`` and
+``rate_limits()``.
 
 The newer resources (embeddings, documents, videos, audio) are typed against this protocol
 rather than ``AsyncGrok`` itself, so they never import the client module: the client
@@ -11,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
+    from ._ratelimits import RateLimits
     from ._sentinels import NotGiven
     from ._timeout import TimeoutTypes
     from ._transport import HTTPResponse, RequestBody
@@ -26,6 +28,9 @@ class Requester(Protocol):
     @property
     def timeout(self) -> TimeoutTypes:
         """The client's default timeout."""
+
+    def rate_limits(self, model: str | None = None) -> RateLimits | None:
+        """The team's budgets as the last response reported them."""
 
     @overload
     async def request(
