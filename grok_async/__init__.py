@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from .resources.videos import VideoGenerationError, VideoJob
     from .types.api_key import APIKeyInfo
     from .types.audio import Transcription, TranscriptionWord
+    from .types.batches import Batch, BatchRequestError, BatchResult, BatchState
     from .types.documents import DocumentSearchMatch, DocumentSearchResponse
     from .types.embeddings import CreateEmbeddingResponse, Embedding, EmbeddingUsage
     from .types.files import File, FileDeleted
@@ -193,8 +194,12 @@ __all__ = [
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
     "BatchInputError",
+    "BatchRequestError",
+    "BatchResult",
     "BatchRunSummary",
+    "BatchState",
     "ChatCompletion",
     "ChatCompletionAccumulator",
     "ChatCompletionChunk",

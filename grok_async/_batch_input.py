@@ -30,6 +30,7 @@ __all__ = [
     "BatchRequest",
     "InputReport",
     "LineProblem",
+    "check_body",
     "check_input",
     "id_digest",
     "iter_requests",
@@ -155,6 +156,15 @@ def _check_body(url: str, body: Any) -> None:
     unknown = body.keys() - _ALLOWED[url]
     if unknown:
         raise _Bad(f"body has unknown parameter(s): {', '.join(sorted(unknown))}")
+
+
+def check_body(url: str, body: Any) -> str | None:
+    """Why ``body`` cannot be sent to ``url`` (one of :data:`SUPPORTED_URLS`), or None."""
+    try:
+        _check_body(url, body)
+    except _Bad as exc:
+        return str(exc)
+    return None
 
 
 def parse_line(raw: bytes, number: int) -> BatchRequest:

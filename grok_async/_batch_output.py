@@ -20,14 +20,17 @@ import os
 import uuid
 from array import array
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ._batch_input import SortedDigests, id_digest
 from ._errors import APIConnectionError, APIStatusError, APITimeoutError, GrokError
 
-__all__ = ["OutputLog", "error_line", "success_line"]
+if TYPE_CHECKING:
+    from .types.batches import BatchResult
+
+__all__ = ["OutputLog", "batch_result_line", "error_line", "success_line"]
 
 
 def _line(custom_id: str, response: Any, error: Any) -> bytes:
@@ -43,6 +46,18 @@ def _line(custom_id: str, response: Any, error: Any) -> bytes:
 def success_line(custom_id: str, status: int, request_id: str | None, body: Any) -> bytes:
     """The output line of an answered request."""
     return _line(custom_id, {"status_code": status, "request_id": request_id, "body": body}, None)
+
+
+def batch_result_line(result: BatchResult) -> bytes:
+    """A result of xAI's Batch API as a line of the same format: downstream code cannot
+    tell which path produced it."""
+    if result.response is not None:
+        completion = result.response
+        return success_line(result.custom_id, 200, completion.id or None, completion.to_dict())
+    error = result.error
+    code = (error.code if error is not None else None) or "error"
+    message = error.message if error is not None else "no result"
+    return _line(result.custom_id, None, {"code": code, "message": message})
 
 
 def _code(exc: BaseException) -> str:

@@ -1,5 +1,5 @@
-"""``grok-async batch``: run a JSONL file of requests here (``run``, resumable), or hand it
-to xAI's Batch API (``submit``, ``status``, ``results``; see ``_cli_batch_api``).
+"""``grok-async batch``: its options, and ``batch run``: a JSONL file of requests sent from
+here, resumably. xAI's Batch API (``submit``, ``status``, ``results``) is ``_cli_batch_api``.
 
 The summary goes to stdout (``--json``: as JSON); progress, notes and errors go to stderr.
 """
@@ -79,13 +79,8 @@ def add_batch_commands(
 
 
 async def run_batch(args: argparse.Namespace, endpoint: Endpoint) -> None:
-    """Run the chosen ``batch`` subcommand."""
-    if args.batch_command == "run":
-        await _run_local(args, endpoint)
-        return
-    from ._cli_batch_api import run_batch_api
-
-    await run_batch_api(args, endpoint)
+    """Run ``batch run`` (the others are in ``_cli_batch_api``, which uses this module)."""
+    await _run_local(args, endpoint)
 
 
 def make_client(endpoint: Endpoint, **options: Any) -> AsyncGrok:

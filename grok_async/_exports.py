@@ -67,6 +67,7 @@ LAZY_EXPORTS: Mapping[str, tuple[str, ...]] = {
     ".types.api_key": ("APIKeyInfo",),
     ".types.audio": ("Transcription", "TranscriptionWord"),
     ".types.documents": ("DocumentSearchMatch", "DocumentSearchResponse"),
+    ".types.batches": ("Batch", "BatchRequestError", "BatchResult", "BatchState"),
     ".types.files": ("File", "FileDeleted"),
     ".types.embeddings": ("CreateEmbeddingResponse", "Embedding", "EmbeddingUsage"),
     ".types.images": ("GeneratedImage", "ImageUsage", "ImagesResponse"),

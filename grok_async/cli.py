@@ -306,15 +306,19 @@ def _warnings_as_lines() -> Iterator[None]:
 _Command = Callable[[argparse.Namespace, Endpoint], Coroutine[Any, Any, None]]
 
 
-def _command(name: str) -> _Command:
+def _command(name: str, args: argparse.Namespace) -> _Command:
     if name == "demo":
         from ._cli_demo import run_demo
 
         return run_demo
-    if name == "batch":
+    if name == "batch" and args.batch_command == "run":
         from ._cli_batch import run_batch
 
         return run_batch
+    if name == "batch":
+        from ._cli_batch_api import run_batch_api
+
+        return run_batch_api
     from ._cli_commands import run_chat, run_models
 
     return run_chat if name == "chat" else run_models
@@ -333,7 +337,7 @@ def _run(args: argparse.Namespace, reached: list[Endpoint]) -> None:
         from ._cli_demo import prepare_demo
 
         fake_options = prepare_demo(args, settings)
-    run = _command(args.command)
+    run = _command(args.command, args)
     with serve(settings, fake_options) as endpoint:
         reached.append(endpoint)
         asyncio.run(run(args, endpoint))

@@ -69,6 +69,18 @@ def chat_requests(fake: FakeGrok) -> int:
     return sum(1 for r in fake.requests if r.path == "/v1/chat/completions")
 
 
+def settled_chat_requests(fake: FakeGrok) -> int:
+    """The chat requests the server has seen once no more trickle in: a killed process's
+    last requests may still be in the server's socket buffers when it dies."""
+    seen = chat_requests(fake)
+    while True:
+        time.sleep(0.3)
+        now = chat_requests(fake)
+        if now == seen:
+            return now
+        seen = now
+
+
 def assert_each_id_once(output: Path, n: int = N) -> list[dict[str, Any]]:
     rows = [orjson.loads(row) for row in output.read_bytes().splitlines()]
     assert sorted(row["custom_id"] for row in rows) == sorted(f"q-{i}" for i in range(n))
@@ -120,7 +132,7 @@ def test_kill_9_then_rerun_finishes_with_each_id_exactly_once(tmp_path: Path, mo
         assert process.returncode == -signal.SIGKILL
         kept = complete_lines(output)
         assert kept < n
-        sent_before = chat_requests(fake)
+        sent_before = settled_chat_requests(fake)
         rerun = subprocess.run(
             command(source, output, "--json"), env=env, capture_output=True, text=True, timeout=60
         )

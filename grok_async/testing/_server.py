@@ -25,6 +25,7 @@ import orjson
 from aiohttp import web
 
 from ._admission import Gate, bearer_token
+from ._batches import BatchService
 from ._catalog import Catalog, hash_text, is_reasoning_model
 from ._errors import (
     TEAM_ID,
@@ -143,6 +144,7 @@ class Emulator:
         self.media = MediaEndpoints(self.catalog, video_delay=options.video_delay)
         self._responses = ResponsesEndpoint(self)
         self.files = FileStore()
+        self.batches = BatchService(self.catalog, self.files, options.batch_delay)
 
     # -- the application ---------------------------------------------------------------
 
@@ -179,6 +181,7 @@ class Emulator:
         router.add_get(IMAGE_PATH + "{name}", self._images.serve)
         self.media.add_routes(router)
         self.files.add_routes(router)
+        self.batches.add_routes(router)
         return app
 
     def _static_bodies(self) -> dict[str, bytes]:
