@@ -147,7 +147,9 @@ def _prepare(
     report = check_input(input)
     report.raise_if_bad()
     log = OutputLog.open(output, retry_failed=retry_failed)
-    skipped = sum(1 for request in iter_requests(input) if id_digest(request.custom_id) in log.done)
+    skipped = 0
+    if len(log.done):  # a fresh OUTPUT answers nothing: no need to read the input again
+        skipped = sum(1 for r in iter_requests(input) if id_digest(r.custom_id) in log.done)
     return report, log, skipped
 
 
