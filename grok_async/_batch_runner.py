@@ -28,6 +28,7 @@ from ._batch_input import InputReport, check_input, id_digest, iter_requests
 from ._batch_output import OutputLog, error_line, success_line
 from ._budget import estimate_tokens
 from ._constants import DEFAULT_CONCURRENCY, USD_TICKS
+from ._errors import AuthenticationError, PermissionDeniedError, QuotaExceededError
 from ._fanout import FanOutStats, iter_many
 from ._progress import Progress
 from ._ratecontrol import AdaptiveLimiter
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
     from ._transport import HTTPResponse
 
 __all__ = ["BatchRunSummary", "run_file"]
+
+# Failures that say nothing about the request and would befall every other one too (a
+# wrong key, a key without access, no credits left): the run stops at once instead of
+# writing every line as failed, and the request is not written, so a rerun sends it.
+_FATAL = (AuthenticationError, PermissionDeniedError, QuotaExceededError)
 
 
 @attrs.define
@@ -163,7 +169,11 @@ async def run_file(
     progress: bool | Progress = False,
     stats: FanOutStats | None = None,
 ) -> BatchRunSummary:
-    """See :meth:`grok_async.resources.batches.Batches.run_file`."""
+    """See :meth:`grok_async.resources.batches.Batches.run_file`.
+
+    Raises :class:`AuthenticationError`, :class:`PermissionDeniedError` or
+    :class:`QuotaExceededError` at the first one: they would fail every request alike.
+    """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
     started = time.monotonic()
@@ -254,6 +264,8 @@ async def _send_all(
         async with aclosing(results):
             async for index, result in results:
                 custom_id = in_flight.pop(index)
+                if isinstance(result, _FATAL):
+                    raise result
                 if isinstance(result, BaseException):
                     log.append(error_line(custom_id, result))
                 else:

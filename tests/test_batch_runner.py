@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from grok_async import AsyncGrok, BatchInputError
+from grok_async import AsyncGrok, BatchInputError, QuotaExceededError
 from grok_async.testing import FakeGrok, Fault
 
 from .conftest import FAKE_KEY
@@ -251,3 +251,18 @@ async def test_output_that_is_not_a_batch_output_is_refused(
             await client.batches.run_file(source, output)
     assert output.read_text() == "hello\n"
     assert fake_grok.requests == []
+
+
+@pytest.mark.fake_grok(quota_exhausted=True)
+async def test_a_failure_every_request_would_share_stops_the_run(
+    fake_grok: FakeGrok, tmp_path: Path
+) -> None:
+    """Out of credits (or a wrong key), the run stops at the first answer instead of
+    writing every line as failed: OUTPUT stays empty, so a rerun sends them all."""
+    source = write_input(tmp_path / "in.jsonl", [line(f"q-{i}") for i in range(50)])
+    output = tmp_path / "out.jsonl"
+    async with client_for(fake_grok) as client:
+        with pytest.raises(QuotaExceededError):
+            await client.batches.run_file(source, output, concurrency=2)
+    assert output.read_bytes() == b""
+    assert chat_requests(fake_grok) < 50

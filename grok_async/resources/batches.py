@@ -204,6 +204,9 @@ class Batches:
 
         Raises:
             BatchInputError: bad lines in ``input`` (nothing sent).
+            AuthenticationError, PermissionDeniedError, QuotaExceededError: at the first
+                one, as every other request would fail alike; the run stops (the lines
+                written so far stay, and a rerun continues).
             ValueError: ``output`` is ``input``, or a bad ``concurrency``.
             OSError: a file cannot be read or written.
         """
