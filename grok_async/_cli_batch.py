@@ -45,6 +45,13 @@ def add_batch_commands(
     number: Callable[[str], float],
 ) -> None:
     """The ``batch`` subcommands and their options."""
+
+    def per_minute(text: str) -> float:
+        value = number(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, got {text!r}")
+        return value
+
     sub = batch.add_subparsers(dest="batch_command", required=True, metavar="SUBCOMMAND")
     run = sub.add_parser(
         "run", parents=[debug], help="send every line here, appending answers to OUTPUT"
@@ -55,8 +62,12 @@ def add_batch_commands(
     run.add_argument(
         "--concurrency", type=whole_number, default=64, metavar="N", help="default: 64"
     )
-    run.add_argument("--requests-per-minute", type=number, metavar="N", help="client budget")
-    run.add_argument("--tokens-per-minute", type=number, metavar="N", help="client budget")
+    run.add_argument(
+        "--requests-per-minute", type=per_minute, metavar="N", help="a budget on this side"
+    )
+    run.add_argument(
+        "--tokens-per-minute", type=per_minute, metavar="N", help="a budget on this side"
+    )
     run.add_argument("--retry-failed", action="store_true", help="rerun requests that failed")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
 

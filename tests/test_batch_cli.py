@@ -232,3 +232,27 @@ def test_bad_lines_exit_2_naming_each_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert FAKE_KEY not in result.stderr + result.stdout
     assert result.stderr.strip().splitlines()[-1].startswith("grok-async: error:")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        pytest.param(["run", "in.jsonl"], "-o/--output", id="no-output"),
+        pytest.param(
+            ["run", "in.jsonl", "-o", "o", "--requests-per-minute", "0"],
+            "--requests-per-minute",
+            id="zero-budget",
+        ),
+        pytest.param(["run", "in.jsonl", "-o", "o", "--concurrency", "0"], "--concurrency", id="c"),
+        pytest.param(["status"], "ID", id="status-without-id"),
+    ],
+)
+def test_bad_batch_arguments_exit_2_in_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    """A bad `batch` argument exits 2 with one line naming it, before anything runs."""
+    from grok_async.cli import main
+
+    assert main(["batch", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0]
