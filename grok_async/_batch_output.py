@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ._batch_input import SortedDigests, id_digest
-from ._errors import APIConnectionError, APIStatusError, APITimeoutError, GrokError
+from ._errors import APIStatusError, GrokError
 
 if TYPE_CHECKING:
     from .types.batches import BatchResult
@@ -61,18 +61,15 @@ def batch_result_line(result: BatchResult) -> bytes:
 
 
 def _code(exc: BaseException) -> str:
-    if isinstance(exc, APITimeoutError):
-        return "timeout"
-    if isinstance(exc, APIConnectionError):
-        return "connection_error"
-    if isinstance(exc, GrokError):
-        return "invalid_response"
-    return type(exc).__name__
+    # A connection error or timeout never gets here: with no answer, the request gets no
+    # line and is sent again by a rerun (see _batch_runner).
+    return "invalid_response" if isinstance(exc, GrokError) else type(exc).__name__
 
 
 def error_line(custom_id: str, exc: BaseException) -> bytes:
     """The output line of a request that failed (after its retries): the server's status
-    and error body when it answered, and ``error`` with a code and message either way."""
+    and error body when it refused it, and ``error`` with a code and message either way
+    (``response`` is null for an answer that was not a valid one)."""
     message = " ".join(str(exc).split())
     if isinstance(exc, APIStatusError):
         body = exc.body if exc.body is not None else {"error": message}

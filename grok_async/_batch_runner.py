@@ -28,7 +28,12 @@ from ._batch_input import InputReport, check_input, id_digest, iter_requests
 from ._batch_output import OutputLog, error_line, success_line
 from ._budget import estimate_tokens
 from ._constants import DEFAULT_CONCURRENCY, USD_TICKS
-from ._errors import AuthenticationError, PermissionDeniedError, QuotaExceededError
+from ._errors import (
+    APIConnectionError,
+    AuthenticationError,
+    PermissionDeniedError,
+    QuotaExceededError,
+)
 from ._fanout import FanOutStats, iter_many
 from ._progress import Progress
 from ._ratecontrol import AdaptiveLimiter
@@ -39,6 +44,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchRunSummary", "run_file"]
 
+# Failures without an answer: nothing is known about the request (the network was down, it
+# timed out), so it gets no line and a rerun sends it again, as after a crash.
+_UNANSWERED = (APIConnectionError,)
 # Failures that say nothing about the request and would befall every other one too (a
 # wrong key, a key without access, no credits left): the run stops at once instead of
 # writing every line as failed, and the request is not written, so a rerun sends it.
@@ -51,7 +59,8 @@ class BatchRunSummary:
 
     ``skipped`` requests were answered in OUTPUT before this run; ``retried_failed`` were
     failed lines removed to run again (``retry_failed``); ``retries`` counts the HTTP
-    retries of this run's requests.
+    retries of this run's requests. ``unanswered`` requests got no answer at all (the
+    network, a timeout, after their retries): they have no line, and a rerun sends them.
     """
 
     input: str
@@ -60,6 +69,7 @@ class BatchRunSummary:
     skipped: int = 0
     succeeded: int = 0
     failed: int = 0
+    unanswered: int = 0
     retried_failed: int = 0
     retries: int = 0
     prompt_tokens: int = 0
@@ -89,8 +99,10 @@ class BatchRunSummary:
         """One line for people."""
         cost = f", ${self.cost_usd:.4f}" if self.cost_usd else ""
         state = "interrupted" if self.interrupted else "done"
+        unanswered = f", {self.unanswered:,} unanswered" if self.unanswered else ""
         return (
-            f"{state}: {self.succeeded:,} ok, {self.failed:,} failed, {self.skipped:,} already "
+            f"{state}: {self.succeeded:,} ok, {self.failed:,} failed{unanswered}, "
+            f"{self.skipped:,} already "
             f"done, {self.retried_failed:,} failed rerun, {self.retries:,} retries; "
             f"{self.total_tokens:,} tokens{cost}; {self.elapsed:.1f} s -> {self.output}"
         )
@@ -197,7 +209,8 @@ async def run_file(
         raise
     finally:
         log.close()
-        summary.succeeded, summary.failed = stats.succeeded, stats.failed
+        summary.succeeded = stats.succeeded
+        summary.failed = stats.failed - summary.unanswered
         summary.retries = stats.retries
         summary.prompt_tokens, summary.completion_tokens = (
             stats.prompt_tokens,
@@ -266,7 +279,9 @@ async def _send_all(
                 custom_id = in_flight.pop(index)
                 if isinstance(result, _FATAL):
                     raise result
-                if isinstance(result, BaseException):
+                if isinstance(result, _UNANSWERED):
+                    summary.unanswered += 1
+                elif isinstance(result, BaseException):
                     log.append(error_line(custom_id, result))
                 else:
                     log.append(

@@ -133,6 +133,11 @@ async def _run_local(args: argparse.Namespace, endpoint: Endpoint) -> None:
         print(json.dumps(summary.to_dict()))
     else:
         print(summary.line())
+    if summary.unanswered:
+        raise CommandError(
+            f"{summary.unanswered} request(s) got no answer (network errors or timeouts, "
+            "after their retries); run the same command again to send them"
+        )
     if summary.failed:
         raise CommandError(
             f"{summary.failed} request(s) failed; OUTPUT has their errors, and "

@@ -266,3 +266,29 @@ async def test_a_failure_every_request_would_share_stops_the_run(
             await client.batches.run_file(source, output, concurrency=2)
     assert output.read_bytes() == b""
     assert chat_requests(fake_grok) < 50
+
+
+async def test_a_request_without_an_answer_gets_no_line_and_a_rerun_sends_it(
+    tmp_path: Path,
+) -> None:
+    """A request the network failed (a reset, after its retries) is left out of OUTPUT,
+    counted as unanswered; once the network is back, the same run sends just those."""
+    outage = {"on": True}
+
+    def drop_some(request: dict[str, Any]) -> Fault | None:
+        dropped = "DROP" in request["messages"][-1]["content"]
+        return Fault.reset() if outage["on"] and dropped else None
+
+    rows = [line("a"), line("b", "DROP"), line("c"), line("d", "DROP")]
+    source = write_input(tmp_path / "in.jsonl", rows)
+    output = tmp_path / "out.jsonl"
+    async with FakeGrok(replies=drop_some) as fake, client_for(fake) as client:
+        first = await client.batches.run_file(source, output)
+        assert (first.succeeded, first.failed, first.unanswered) == (2, 0, 2)
+        assert not first.complete
+        assert sorted(r["custom_id"] for r in read_output(output)) == ["a", "c"]
+        outage["on"] = False
+        second = await client.batches.run_file(source, output)
+    assert (second.skipped, second.succeeded, second.unanswered) == (2, 2, 0)
+    assert second.complete
+    assert sorted(r["custom_id"] for r in read_output(output)) == ["a", "b", "c", "d"]
