@@ -61,6 +61,8 @@ from .types import (
 )
 
 if TYPE_CHECKING:
+    from ._batch_input import BatchInputError
+    from ._batch_runner import BatchRunSummary
     from ._parsing import ParsedChatCompletionStreamManager
     from ._ratelimit import RateLimiter
     from ._redis_limiter import RedisRateLimiter
@@ -77,8 +79,10 @@ if TYPE_CHECKING:
     from .resources.videos import VideoJob
     from .types.api_key import APIKeyInfo
     from .types.audio import Transcription, TranscriptionWord
+    from .types.batches import Batch, BatchRequestError, BatchResult, BatchState
     from .types.documents import DocumentSearchMatch, DocumentSearchResponse
     from .types.embeddings import CreateEmbeddingResponse, Embedding, EmbeddingUsage
+    from .types.files import File, FileDeleted
     from .types.images import GeneratedImage, ImagesResponse, ImageUsage
     from .types.messages import (
         AssistantMessage,
@@ -190,6 +194,12 @@ __all__ = [
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
+    "Batch",
+    "BatchInputError",
+    "BatchRequestError",
+    "BatchResult",
+    "BatchRunSummary",
+    "BatchState",
     "ChatCompletion",
     "ChatCompletionAccumulator",
     "ChatCompletionChunk",
@@ -211,6 +221,8 @@ __all__ = [
     "EmbeddingModel",
     "EmbeddingUsage",
     "FanOutStats",
+    "File",
+    "FileDeleted",
     "FilePart",
     "FileRef",
     "FileSearchResult",

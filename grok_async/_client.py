@@ -38,9 +38,11 @@ if TYPE_CHECKING:
 
     from ._ratelimit import RateLimiter
     from .resources.audio import Audio
+    from .resources.batches import Batches
     from .resources.chat import Chat
     from .resources.documents import Documents
     from .resources.embeddings import Embeddings
+    from .resources.files import Files
     from .resources.images import Images
     from .resources.models import (
         EmbeddingModels,
@@ -73,6 +75,8 @@ _RESOURCES = {
     "videos": (".resources.videos", "Videos"),
     "video_generation_models": (".resources.models", "VideoGenerationModels"),
     "audio": (".resources.audio", "Audio"),
+    "files": (".resources.files", "Files"),
+    "batches": (".resources.batches", "Batches"),
 }
 
 # Past this many live clients in one process, creating another one logs a warning: each
@@ -262,6 +266,17 @@ class AsyncGrok(Pipeline):
     def audio(self) -> Audio:
         """Text to speech (``audio.speech``) and speech to text (``audio.transcriptions``)."""
         return self._resource("audio")  # type: ignore[no-any-return]
+
+    @property
+    def files(self) -> Files:
+        """Upload, list, download and delete files (``/v1/files``)."""
+        return self._resource("files")  # type: ignore[no-any-return]
+
+    @property
+    def batches(self) -> Batches:
+        """xAI's Batch API (``/v1/batches``) and the local, resumable batch runner
+        (``run_file``)."""
+        return self._resource("batches")  # type: ignore[no-any-return]
 
     # -- configuration ------------------------------------------------------------------------
 

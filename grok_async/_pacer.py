@@ -320,7 +320,9 @@ class Pacer:
         """
         delta = actual_tokens - ticket.tokens
         ticket.tokens = actual_tokens
-        if delta and ticket.drawn_tokens > self._tokens.drawn_at:
+        # Corrections are pruned only when a reading comes; a server that never reports a
+        # token budget sends none, and the list would grow by one entry per request.
+        if delta and self._tokens.limit > 0 and ticket.drawn_tokens > self._tokens.drawn_at:
             self._corrections.append((ticket.drawn_tokens, delta))
             self._corrected += delta
 

@@ -29,7 +29,7 @@ from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._settings import RedactedHeaders, check_headers
 from ._timeout import TimeoutTypes, as_timeout
-from ._transport import Limits, Transport, client_timeout
+from ._transport import Limits, RequestBody, Transport, client_timeout
 
 if TYPE_CHECKING:
     from ._observe import Observer
@@ -44,7 +44,7 @@ T = TypeVar("T")
 # One attempt: (timings, call, method, url, headers, body, timeout) -> the response. The call
 # record exists only when hooks or tracing observe the client.
 _Attempt = Callable[
-    [Timings, "Call | None", str, str, Mapping[str, str], bytes | None, Limits],
+    [Timings, "Call | None", str, str, Mapping[str, str], RequestBody, Limits],
     Awaitable[HTTPResponse],
 ]
 
@@ -110,7 +110,7 @@ class Pipeline:
         method: str,
         path: str,
         *,
-        body: bytes | None = ...,
+        body: RequestBody = ...,
         extra_headers: Mapping[str, str] | None = ...,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
@@ -125,7 +125,7 @@ class Pipeline:
         method: str,
         path: str,
         *,
-        body: bytes | None = ...,
+        body: RequestBody = ...,
         extra_headers: Mapping[str, str] | None = ...,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
@@ -139,7 +139,7 @@ class Pipeline:
         method: str,
         path: str,
         *,
-        body: bytes | None = None,
+        body: RequestBody = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
@@ -215,7 +215,7 @@ class Pipeline:
         method: str,
         path: str,
         *,
-        body: bytes | None = None,
+        body: RequestBody = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
@@ -314,7 +314,7 @@ class Pipeline:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: Limits,
     ) -> Awaitable[HTTPResponse]:
         """Start one attempt: the transport's send, or, for an observed call, the send
@@ -358,7 +358,7 @@ class Pipeline:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: Limits,
     ) -> HTTPResponse:
         """One attempt of a stream: its response once the headers are here."""
@@ -373,7 +373,7 @@ class Pipeline:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: Limits,
     ) -> HTTPResponse:
         """One attempt with ``on_request`` before it and ``on_response`` after it (also when
@@ -403,7 +403,7 @@ class Pipeline:
         method: str,
         url: str,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: Limits,
     ) -> HTTPResponse:
         """One attempt of a call: its response with the whole body read."""

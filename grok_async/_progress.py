@@ -53,6 +53,13 @@ class Snapshot:
     requests_per_second: float
     elapsed: float
     limits: RateLimits | None
+    #: Tokens the answers reported so far (prompt and completion).
+    tokens: int = 0
+
+    @property
+    def tokens_per_minute(self) -> float:
+        """Tokens per minute of elapsed time, as the answers reported them."""
+        return self.tokens * 60 / self.elapsed if self.elapsed > 0 else 0.0
 
     @property
     def seconds_left(self) -> float | None:
@@ -82,6 +89,8 @@ class Snapshot:
         if self.limits is not None:
             parts.append(_limits(self.limits))
         parts.append(f"{self.budget_waits:,} budget waits")
+        if self.tokens:
+            parts.append(f"{self.tokens_per_minute:,.0f} tokens/min")
         if self.cost_usd:
             parts.append(f"${self.cost_usd:.4f}")
         return " · ".join(parts)
@@ -176,6 +185,7 @@ class Progress:
             requests_per_second=s.requests_per_second,
             elapsed=s.elapsed,
             limits=self._rate_limits() if self._rate_limits is not None else None,
+            tokens=s.total_tokens,
         )
 
     def render(self) -> str:

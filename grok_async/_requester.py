@@ -1,4 +1,5 @@
-"""What a resource needs of the client: its public ``request()`` and ``open_stream()``.
+"""What a resource needs of the client: its public ``request()``, ``open_stream()``,
+``rate_limits()``, ``timeout`` and ``max_event_size``.
 
 Every resource is typed against this protocol rather than ``AsyncGrok`` itself, so none
 imports the client module: the client imports them (for its typed properties), and
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from ._response import HTTPResponse
     from ._sentinels import NotGiven
     from ._timeout import TimeoutTypes
+    from ._transport import RequestBody
 
 __all__ = ["Requester"]
 
@@ -41,7 +43,7 @@ class Requester(Protocol):
         method: str,
         path: str,
         *,
-        body: bytes | None = ...,
+        body: RequestBody = ...,
         extra_headers: Mapping[str, str] | None = ...,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
@@ -56,7 +58,7 @@ class Requester(Protocol):
         method: str,
         path: str,
         *,
-        body: bytes | None = ...,
+        body: RequestBody = ...,
         extra_headers: Mapping[str, str] | None = ...,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = ...,
@@ -70,7 +72,7 @@ class Requester(Protocol):
         method: str,
         path: str,
         *,
-        body: bytes | None = None,
+        body: RequestBody = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = None,
@@ -85,7 +87,7 @@ class Requester(Protocol):
         method: str,
         path: str,
         *,
-        body: bytes | None = None,
+        body: RequestBody = None,
         extra_headers: Mapping[str, str] | None = None,
         timeout: TimeoutTypes | NotGiven = ...,
         max_retries: int | None = None,

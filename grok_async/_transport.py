@@ -24,7 +24,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 import attrs
@@ -39,7 +39,15 @@ from ._watchdog import ReadWatchdog
 if TYPE_CHECKING:
     from ._events import Timings
 
-__all__ = ["Limits", "Transport", "client_timeout", "user_agent"]
+__all__ = [
+    "BodyReader",
+    "BodySource",
+    "Limits",
+    "RequestBody",
+    "Transport",
+    "client_timeout",
+    "user_agent",
+]
 
 logger = logging.getLogger("grok_async")
 
@@ -54,6 +62,35 @@ def user_agent() -> str:
 #: What a call's timeout becomes: aiohttp's timeout (total, connect) and the read timeout,
 #: which the loop's ReadWatchdog enforces (see _watchdog for why not aiohttp's sock_read).
 Limits = tuple[aiohttp.ClientTimeout, "float | None"]
+
+
+class BodyReader(Protocol):
+    """One sending of a :class:`BodySource`: an async iterator of its pieces in order, and
+    ``close()``."""
+
+    def __aiter__(self) -> BodyReader:
+        """The reader itself."""
+
+    async def __anext__(self) -> bytes:
+        """The next piece of the body."""
+
+    def close(self) -> None:
+        """Release what the reader holds (an open file); safe to call twice."""
+
+
+class BodySource(Protocol):
+    """A request body too large to hold in memory (an upload from disk) that can still be
+    sent again: every attempt calls :meth:`open` for a fresh reader, so a retry after a
+    connection reset sends the whole body from its start. The caller sends its length as
+    ``Content-Length`` (else the body goes chunked)."""
+
+    def open(self) -> BodyReader:
+        """A reader of the body from its first byte."""
+
+
+#: What a request may carry: bytes (sent again as they are on a retry), a re-openable
+#: :class:`BodySource`, or nothing.
+RequestBody = bytes | BodySource | None
 
 
 def client_timeout(connect: float | None, read: float | None, total: float | None) -> Limits:
@@ -216,7 +253,7 @@ class Transport:
         url: str,
         *,
         headers: Mapping[str, str],
-        body: bytes | None,
+        body: RequestBody,
         timeout: Limits,
         timings: Timings | None = None,
     ) -> HTTPResponse:
@@ -263,11 +300,12 @@ class Transport:
             if read is not None:
                 client_timeout = attrs.evolve(client_timeout, sock_read=read)
         sent = time.perf_counter()
+        reader = None if body is None or isinstance(body, bytes) else body.open()
         try:
             response = await session.request(
                 method,
                 url,
-                data=body,
+                data=body if reader is None else reader,
                 headers=headers,
                 timeout=client_timeout,
                 proxy=proxy,
@@ -292,6 +330,11 @@ class Transport:
             error = connection_error(exc)
         else:
             return HTTPResponse(response, gate, time.perf_counter() - sent, watch)
+        finally:
+            # The body is sent once the headers are back (or the attempt failed): a file
+            # behind it is closed now, not whenever the reader is collected.
+            if reader is not None:
+                reader.close()
         raise error
 
     @staticmethod

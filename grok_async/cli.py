@@ -1,4 +1,4 @@
-"""The ``grok-async`` command: chat, demo (the main job), models, serve-fake.
+"""The ``grok-async`` command: chat, demo (the main job), batch, models, serve-fake.
 
 Without ``XAI_API_KEY`` (and ``XAI_BASE_URL``) every command that talks to the API starts
 the embedded emulator (:class:`grok_async.testing.FakeGrok`) and says so, so everything
@@ -47,6 +47,7 @@ _MAIN_EXAMPLES = """\
 examples:
   grok-async demo                       fan out 1,000 completions on the emulator
   grok-async chat "Is 97 prime?"        stream one answer
+  grok-async batch run in.jsonl -o out.jsonl   a file of requests, resumable
   grok-async serve-fake                 run the emulator for other programs
   grok-async demo --help                each command's own options and examples
 """
@@ -244,6 +245,13 @@ def _parser() -> _Parser:
 
     command("models", "list the models your key can use", _MODELS_EXAMPLES)
 
+    from ._cli_batch import BATCH_EXAMPLES, add_batch_commands
+
+    batch = command(
+        "batch", "run a JSONL file of requests, here or with xAI's Batch API", BATCH_EXAMPLES
+    )
+    add_batch_commands(batch, debug, _whole_number, _number)
+
     serve = command("serve-fake", "run the local Grok emulator for other tools", _SERVE_EXAMPLES)
     serve.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
     serve.add_argument(
@@ -298,11 +306,19 @@ def _warnings_as_lines() -> Iterator[None]:
 _Command = Callable[[argparse.Namespace, Endpoint], Coroutine[Any, Any, None]]
 
 
-def _command(name: str) -> _Command:
+def _command(name: str, args: argparse.Namespace) -> _Command:
     if name == "demo":
         from ._cli_demo import run_demo
 
         return run_demo
+    if name == "batch" and args.batch_command == "run":
+        from ._cli_batch import run_batch
+
+        return run_batch
+    if name == "batch":
+        from ._cli_batch_api import run_batch_api
+
+        return run_batch_api
     from ._cli_commands import run_chat, run_models
 
     return run_chat if name == "chat" else run_models
@@ -321,7 +337,7 @@ def _run(args: argparse.Namespace, reached: list[Endpoint]) -> None:
         from ._cli_demo import prepare_demo
 
         fake_options = prepare_demo(args, settings)
-    run = _command(args.command)
+    run = _command(args.command, args)
     with serve(settings, fake_options) as endpoint:
         reached.append(endpoint)
         asyncio.run(run(args, endpoint))

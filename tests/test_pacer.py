@@ -409,3 +409,16 @@ async def test_with_options_copies_pace_from_the_same_readings() -> None:
         answer = await copy.chat.completions.create(model=MODEL, messages=messages)
         assert answer.choices
         assert fake.stats.faults["requests_limited"] == 0
+
+
+def test_settling_without_a_token_budget_keeps_no_corrections(clock: Clock) -> None:
+    """A server that reports no token budget gives nothing to correct against: settling
+    10,000 answers keeps no corrections (the list would otherwise grow per request, which
+    a million-line batch would feel)."""
+    pacer = Pacer()
+    for _ in range(10_000):
+        ticket = pacer.start_now(400, pacer.next_seq())
+        assert ticket is not None
+        pacer.succeeded(ticket, None)
+        pacer.settle(ticket, 10)
+    assert pacer._corrections == []

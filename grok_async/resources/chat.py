@@ -21,6 +21,7 @@ from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_TOOL_ROUNDS
 from .._fanout import FanOutStats, iter_many, run_many
 from .._progress import Progress
 from .._ratecontrol import AdaptiveLimiter
+from .._request_params import CHAT_PARAMETERS as PARAMETERS
 from .._request_shapes import reshape_chat_body
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._serialization import converter, decode_model, encode_json
@@ -47,34 +48,6 @@ __all__ = ["Chat", "Completions"]
 _PATH = "/chat/completions"
 
 T = TypeVar("T")
-
-
-#: The request parameters of ``create()`` besides model, messages and stream (SPEC §1).
-PARAMETERS = frozenset(
-    {
-        "stream_options",
-        "temperature",
-        "top_p",
-        "n",
-        "stop",
-        "max_tokens",
-        "max_completion_tokens",
-        "frequency_penalty",
-        "presence_penalty",
-        "logit_bias",
-        "logprobs",
-        "top_logprobs",
-        "seed",
-        "response_format",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "reasoning_effort",
-        "search_parameters",
-        "web_search_options",
-        "user",
-    }
-)
 
 
 def _body(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from .._request_params import RESPONSES_PARAMETERS as PARAMETERS
 from .._request_shapes import wire_tool
 from .._responses_stream import ResponseStream, ResponseStreamManager
 from .._sentinels import NOT_GIVEN, NotGiven
@@ -20,31 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["Responses"]
 
 _PATH = "/responses"
-
-#: The request parameters of ``create()`` besides model, input and stream (SPEC §5).
-PARAMETERS = frozenset(
-    {
-        "instructions",
-        "previous_response_id",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "reasoning",
-        "include",
-        "store",
-        "max_output_tokens",
-        "max_turns",
-        "temperature",
-        "top_p",
-        "logprobs",
-        "top_logprobs",
-        "text",
-        "search_parameters",
-        "prompt_cache_key",
-        "metadata",
-        "user",
-    }
-)
 
 M = TypeVar("M", Response, ResponseDeleted)
 

@@ -101,6 +101,9 @@ class FakeGrok:
     - ``deferred_delay``: seconds before a deferred completion is ready (202 until then).
     - ``video_delay``: seconds a video job runs: until then polls answer 202 with a
       ``progress`` growing towards 99.
+    - ``batch_delay``: seconds after it was added that a request of a batch (Batch API)
+      is answered; until then it is pending. A request whose last message contains
+      ``BATCH_FAIL`` becomes a failed row.
     - ``record_requests``: keep every request in ``requests`` (turn off for benchmarks).
     """
 
@@ -129,6 +132,7 @@ class FakeGrok:
         quota_exhausted: bool = False,
         deferred_delay: float = 0.0,
         video_delay: float = 0.0,
+        batch_delay: float = 0.0,
         record_requests: bool = True,
     ) -> None:
         options = Options(
@@ -151,6 +155,7 @@ class FakeGrok:
             quota_exhausted=quota_exhausted,
             deferred_delay=deferred_delay,
             video_delay=video_delay,
+            batch_delay=batch_delay,
             record_requests=record_requests,
         )
         self._emulator = Emulator(options, replies)

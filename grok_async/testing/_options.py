@@ -61,4 +61,5 @@ class Options:
     quota_exhausted: bool = False
     deferred_delay: float = attrs.field(default=0.0, validator=_non_negative)
     video_delay: float = attrs.field(default=0.0, validator=_non_negative)
+    batch_delay: float = attrs.field(default=0.0, validator=_non_negative)
     record_requests: bool = True

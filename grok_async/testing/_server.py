@@ -25,6 +25,7 @@ import orjson
 from aiohttp import web
 
 from ._admission import Gate, bearer_token
+from ._batches import BatchService
 from ._catalog import Catalog, hash_text, is_reasoning_model
 from ._errors import (
     TEAM_ID,
@@ -35,6 +36,7 @@ from ._errors import (
     nested_error_response,
 )
 from ._faults import Fault, FaultDice
+from ._files import FileStore
 from ._images import IMAGE_PATH, ImageStudio
 from ._media import MediaEndpoints
 from ._options import Options
@@ -141,6 +143,8 @@ class Emulator:
         self._images = ImageStudio(self.catalog)
         self.media = MediaEndpoints(self.catalog, video_delay=options.video_delay)
         self._responses = ResponsesEndpoint(self)
+        self.files = FileStore()
+        self.batches = BatchService(self.catalog, self.files, options.batch_delay)
 
     # -- the application ---------------------------------------------------------------
 
@@ -176,6 +180,8 @@ class Emulator:
         router.add_post("/v1/images/edits", self._images.edits)
         router.add_get(IMAGE_PATH + "{name}", self._images.serve)
         self.media.add_routes(router)
+        self.files.add_routes(router)
+        self.batches.add_routes(router)
         return app
 
     def _static_bodies(self) -> dict[str, bytes]:

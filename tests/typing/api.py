@@ -8,6 +8,9 @@ from grok_async import (
     APIKeyInfo,
     AsyncGrok,
     AsyncStream,
+    Batch,
+    BatchResult,
+    BatchRunSummary,
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionMessage,
@@ -17,6 +20,8 @@ from grok_async import (
     DocumentSearchMatch,
     DocumentSearchResponse,
     EmbeddingModel,
+    File,
+    FileDeleted,
     FileSearchTool,
     ImageGenerationModel,
     ImagesResponse,
@@ -145,6 +150,27 @@ async def typed_media(client: AsyncGrok) -> None:
     assert_type(await client.audio.speech.create(text="hi"), bytes)
     assert_type(await client.audio.speech.stream_to_file("a.mp3", text="hi"), int)
     assert_type(await client.audio.transcriptions.create(file=b"..."), Transcription)
+
+
+async def typed_files_and_batches(client: AsyncGrok) -> None:
+    uploaded = await client.files.create(file="in.jsonl", expires_after=3600)
+    assert_type(uploaded, File)
+    async for listed in client.files.list(limit=10):
+        assert_type(listed, File)
+    assert_type(await client.files.content(uploaded.id), bytes)
+    assert_type(await client.files.delete(uploaded.id), FileDeleted)
+    batch = await client.batches.create(name="n", input_file_id=uploaded.id)
+    assert_type(batch, Batch)
+    assert_type(await client.batches.add(batch.id, [{"custom_id": "a", "body": {}}]), int)
+    assert_type(await client.batches.wait(batch.id, poll_interval=1.0), Batch)
+    assert_type(batch.cost_usd, float | None)
+    async for result in client.batches.results(batch.id):
+        assert_type(result, BatchResult)
+    async for each in client.batches.list():
+        assert_type(each, Batch)
+    summary = await client.batches.run_file("in.jsonl", "out.jsonl", concurrency=8)
+    assert_type(summary, BatchRunSummary)
+    assert_type(summary.cost_usd, float)
 
 
 async def typed_server_side_tools(client: AsyncGrok) -> None:
