@@ -9,11 +9,11 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._budget import RateBudget
+from ._census import count_client
 from ._constants import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -78,11 +78,6 @@ _RESOURCES = {
     "files": (".resources.files", "Files"),
     "batches": (".resources.batches", "Batches"),
 }
-
-# Past this many live clients in one process, creating another one logs a warning: each
-# has its own pools, so a client per request (a common mistake in web apps) throws away
-# keep-alive connections and can exhaust sockets.
-MANY_CLIENTS = 32
 
 
 class AsyncGrok(Pipeline):
@@ -178,7 +173,7 @@ class AsyncGrok(Pipeline):
         self._tracing = tracing
         # None unless hooks or tracing were asked for: then each attempt checks one field.
         self._observer = make_observer(hooks, tracing)
-        _count_client(self)
+        count_client(self)
         self._configure()
 
     def _configure(self) -> None:
@@ -438,25 +433,3 @@ class AsyncGrok(Pipeline):
         return await api_key_info(
             self, extra_headers=extra_headers, timeout=timeout, max_retries=max_retries
         )
-
-
-_live_clients = 0
-
-
-def _count_client(client: AsyncGrok) -> None:
-    """Count live clients; warn (once per crossing) when there are many."""
-    global _live_clients
-    _live_clients += 1
-    weakref.finalize(client, _forget_client)
-    if _live_clients == MANY_CLIENTS:
-        logger.warning(
-            "%d AsyncGrok clients are alive in this process. Each has its own connection "
-            "pool: create one client per process and share it (with_options() makes "
-            "variants that share the pool).",
-            _live_clients,
-        )
-
-
-def _forget_client() -> None:
-    global _live_clients
-    _live_clients -= 1

@@ -513,8 +513,8 @@ async def test_warning_when_many_clients_are_alive(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     gc.collect()
-    many = grok_async._client._live_clients + 3
-    monkeypatch.setattr(grok_async._client, "MANY_CLIENTS", many)
+    many = grok_async._census._live_clients + 3
+    monkeypatch.setattr(grok_async._census, "MANY_CLIENTS", many)
     with caplog.at_level(logging.WARNING, logger="grok_async"):
         clients = [AsyncGrok(FAKE_KEY) for _ in range(2)]
         assert not caplog.records
