@@ -55,8 +55,8 @@ class Example:
 
 
 def pages() -> list[Path]:
-    """The README and every page of docs/, whatever pages exist now."""
-    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    """The README and every page of docs/ (sub-folders included), whatever pages exist now."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def _marker_before(lines: list[str], index: int) -> re.Match[str] | None:
