@@ -5,8 +5,8 @@ reason), so signatures read ``concurrency: int = DEFAULT_CONCURRENCY``; a reader
 reference wants ``concurrency: int = 64``. Every parameter default (overloads included)
 and class attribute value that names an upper-case constant of the package, or builds
 one of its attrs classes with no arguments (``Timeout()``), is replaced by the value the
-installed package holds, written out in full. Sentinels such as ``NOT_GIVEN`` keep their name: it is their
-meaning. Only the rendered signatures change; the library is untouched.
+installed package holds, written out in full. Sentinels such as ``NOT_GIVEN`` keep their
+name: it is their meaning. Only the rendered signatures change; the library is untouched.
 """
 
 from __future__ import annotations

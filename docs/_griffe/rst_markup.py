@@ -8,9 +8,9 @@ print literally:
 - a paragraph ending in ``::`` followed by an indented block (an RST literal block)
   becomes a fenced Python code block.
 
-Only the rendered text changes; the library is untouched. The objects the reference page
-documents are read from the ``::: identifier`` lines of docs/reference/*.md, so a link is only ever made to an
-anchor that exists (``mkdocs build --strict`` fails on a dangling one).
+Only the rendered text changes; the library is untouched. The objects the reference pages
+document are read from the ``::: identifier`` lines of docs/reference/*.md, so a link is
+only ever made to an anchor that exists (``mkdocs build --strict`` fails on a dangling one).
 """
 
 from __future__ import annotations
