@@ -284,8 +284,11 @@ class Pipeline:
         fan_out: bool,
     ) -> T:
         """After a failed first attempt: re-raise ``error``, or retry if it is retryable."""
-        if self._transport.closed or not is_retryable(error):
-            raise error  # closed while in flight: retrying could only fail again
+        if not is_retryable(error):
+            raise error
+        if self._transport.closed:
+            # The client was closed while this call was in flight: a retry could only fail.
+            raise error
         retries = self.max_retries if max_retries is None else max_retries
         # A spent budget (the pacer waits it out), or a rate limit under fan-out, means "not
         # yet", not "failed": retried whatever max_retries says (see _retry._stop).

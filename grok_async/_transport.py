@@ -368,7 +368,11 @@ class Transport:
         if self._user_session is not None:
             connector = self._user_session.connector
             return _connector_stats(connector, None)
-        pool = self._pools.get(asyncio.get_running_loop())
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None  # asked outside any loop (a script's top level): no pool there yet
+        pool = self._pools.get(loop) if loop is not None else None
         if pool is None:
             return PoolStats(in_use=0, idle=0, limit=self.max_connections, waiting=0)
         return _connector_stats(pool.session.connector, pool.gate)

@@ -258,3 +258,21 @@ def test_exception_hierarchy_and_builtins() -> None:
     for base in (APIStatusError, APIResponseValidationError, grok_async.APIConnectionError):
         assert issubclass(base, grok_async.GrokError)
     assert grok_async.RateLimitError.__module__ == "grok_async"
+
+
+async def test_a_plain_error_traceback_does_not_blame_a_closed_client() -> None:
+    """A 400 from an open client: no line of its traceback speaks of a client closed while
+    the call was in flight (the case the re-raise shared with it)."""
+    import traceback
+
+    from grok_async.testing import FakeGrok, Fault
+
+    async with FakeGrok() as fake, grok_async.AsyncGrok("k", base_url=fake.base_url) as client:
+        fake.enqueue(Fault.status(400))
+        with pytest.raises(grok_async.BadRequestError) as caught:
+            await client.chat.completions.create(
+                model="grok-4", messages=[{"role": "user", "content": "Hi"}]
+            )
+    text = "".join(traceback.format_exception(caught.value))
+    assert "raise error" in text  # the re-raise is in the traceback...
+    assert "in flight" not in text  # ...on a line that says nothing about a closed client

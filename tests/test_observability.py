@@ -405,6 +405,12 @@ async def test_pool_stats_follow_a_stream_and_keep_alive(fake_grok: FakeGrok) ->
         assert (stats.in_use, stats.idle) == (0, 1)  # kept alive for the next request
 
 
+def test_pool_stats_outside_any_loop_is_an_empty_pool() -> None:
+    """Asked from synchronous code (no running loop), the client reports an empty pool."""
+    client = AsyncGrok(api_key="test", base_url="http://127.0.0.1:9/v1", max_connections=3)
+    assert client.pool_stats() == PoolStats(in_use=0, idle=0, limit=3, waiting=0)
+
+
 async def test_pool_stats_count_waiters() -> None:
     async with FakeGrok(latency=0.3) as fake, client_for(fake, max_connections=2) as client:
         calls = [

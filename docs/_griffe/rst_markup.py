@@ -4,13 +4,13 @@ The library's docstrings are Google style with a few Sphinx-isms that Markdown w
 print literally:
 
 - cross-reference roles (``:class:`Timeout```, ``:meth:`aclose```, ``:data:`NOT_GIVEN```)
-  become links to the object when the reference page documents it, else inline code;
+  become links to the object when a reference page documents it, else inline code;
 - a paragraph ending in ``::`` followed by an indented block (an RST literal block)
   becomes a fenced Python code block.
 
-Only the rendered text changes; the library is untouched. The objects the reference page
-documents are read from its ``::: identifier`` lines, so a link is only ever made to an
-anchor that exists (``mkdocs build --strict`` fails on a dangling one).
+Only the rendered text changes; the library is untouched. The objects the reference pages
+document are read from the ``::: identifier`` lines of docs/reference/*.md, so a link is
+only ever made to an anchor that exists (``mkdocs build --strict`` fails on a dangling one).
 """
 
 from __future__ import annotations
@@ -23,18 +23,16 @@ import griffe
 
 _ROLE = re.compile(r":(?:class|meth|func|attr|data|exc|obj|mod|const):`(~?)([^`<>]+)`")
 _DIRECTIVE = re.compile(r"^:::\s+(\S+)\s*$", re.MULTILINE)
-_REFERENCE_PAGE = Path(__file__).resolve().parent.parent / "reference.md"
+_REFERENCE_PAGES = Path(__file__).resolve().parent.parent / "reference"
 
 
 def _documented() -> dict[str, str]:
-    """Short name → documented identifier, for every ``::: identifier`` of the reference."""
-    try:
-        text = _REFERENCE_PAGE.read_text(encoding="utf-8")
-    except OSError:
-        return {}
+    """Short name → documented identifier, for every ``::: identifier`` of the reference
+    pages (one per area, in docs/reference/)."""
     found: dict[str, str] = {}
-    for identifier in _DIRECTIVE.findall(text):
-        found.setdefault(identifier.rsplit(".", 1)[-1], identifier)
+    for page in sorted(_REFERENCE_PAGES.glob("*.md")):
+        for identifier in _DIRECTIVE.findall(page.read_text(encoding="utf-8")):
+            found.setdefault(identifier.rsplit(".", 1)[-1], identifier)
     return found
 
 

@@ -364,8 +364,16 @@ class Completions:
 
         With ``response_format=`` an attrs class (as for :meth:`parse`), the stream's
         ``get_final_completion()`` returns a :class:`~grok_async.ParsedChatCompletion`.
+
+        Unless ``stream_options`` is given, it asks for ``{"include_usage": true}``, so the
+        final completion's ``usage`` (and cost) is there; ``stream_options={"include_usage":
+        False}`` turns that off.
         """
         kwargs.pop("stream", None)
+        if kwargs.get("stream_options") is None:
+            # The server sends usage in a stream only when asked; a final completion without
+            # it would be the one place where usage and cost silently go missing.
+            kwargs["stream_options"] = {"include_usage": True}
         response_format = kwargs.get("response_format")
         if isinstance(response_format, type):
             from .._parsing import ParsedChatCompletionStreamManager, response_format_for
