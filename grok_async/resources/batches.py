@@ -121,6 +121,8 @@ class Batches:
         """Every batch of the team, page after page."""
         from .._serialization import decode_model
 
+        # GET /v1/batches is documented but not in our recordings (SPEC §11): the list's
+        # key is assumed to be "batches", as its other pages name theirs after the items.
         return iterate_pages(
             self._client,
             "/batches",
