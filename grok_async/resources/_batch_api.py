@@ -74,7 +74,8 @@ def add_chunks(
 
 
 class AddWindow:
-    """Holds ``add`` calls back to at most :data:`ADD_CALLS` per :data:`ADD_WINDOW` seconds."""
+    """Holds calls back to at most ``calls`` per ``window`` seconds (by default ``add``'s
+    limit: :data:`ADD_CALLS` per :data:`ADD_WINDOW` seconds)."""
 
     def __init__(self, calls: int = ADD_CALLS, window: float = ADD_WINDOW) -> None:
         self._calls = calls

@@ -38,6 +38,8 @@ class Batches:
     def __init__(self, client: Requester) -> None:
         self._client = client
         self._add_window = AddWindow()
+        # xAI allows one batch creation per second per team (SPEC §11).
+        self._create_window = AddWindow(calls=1, window=1.0)
 
     def _path(self, batch_id: str, tail: str = "") -> str:
         return f"/batches/{path_segment(batch_id, 'batch_id')}{tail}"
@@ -51,7 +53,8 @@ class Batches:
     ) -> Batch:
         """Create a batch. With ``input_file_id`` (a JSONL file uploaded with
         ``client.files.create``, lines as for :meth:`run_file`) it holds that file's
-        requests and is sealed; without, add requests with :meth:`add`.
+        requests and is sealed; without, add requests with :meth:`add`. Creations of this
+        client are spaced a second apart (xAI's limit).
 
         Example::
 
@@ -66,6 +69,7 @@ class Batches:
         body: dict[str, Any] = {"name": name}
         if input_file_id is not None:
             body["input_file_id"] = path_segment(input_file_id, "input_file_id")
+        await self._create_window.wait()
         return await self._client.request(
             "POST",
             "/batches",
