@@ -308,3 +308,18 @@ def test_digests_sorted_in_runs_find_members_and_repeats(monkeypatch: pytest.Mon
     assert all(_batch_input.id_digest(i) in digests for i in ids)
     assert _batch_input.id_digest("stranger") not in digests
     assert digests.repeated() == {_batch_input.id_digest("id-7"), _batch_input.id_digest("id-33")}
+
+
+async def test_a_body_goes_in_the_shape_create_would_send(
+    fake_grok: FakeGrok, tmp_path: Path
+) -> None:
+    """A chat body's ``stop`` string is sent as a list, as ``create()`` sends it (xAI takes
+    an array); the rest of the body is sent as the file has it."""
+    row = line("q-0")
+    row["body"] = {**row["body"], "stop": "END", "seed": 7}
+    source = write_input(tmp_path / "in.jsonl", [row])
+    async with client_for(fake_grok) as client:
+        summary = await client.batches.run_file(source, tmp_path / "out.jsonl")
+    assert summary.succeeded == 1
+    sent = fake_grok.last_request.json
+    assert sent["stop"] == ["END"] and sent["seed"] == 7

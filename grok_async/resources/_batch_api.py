@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from .._batch_input import BatchInputError, LineProblem, check_body
+from .._request_shapes import reshape_chat_body
 from .._serialization import decode_model
 from ..types.batches import BatchRequestError, BatchResult
 from ..types.chat import ChatCompletion
@@ -42,8 +43,10 @@ def _wire_request(item: Mapping[str, Any], index: int) -> bytes:
     reason = check_body(_CHAT, item.get("body"))
     if reason is not None:
         raise BatchInputError("requests", [LineProblem(index, reason)], 1)
+    body = dict(item["body"])
+    reshape_chat_body(body)  # as create() would send it (a stop string as a list, ...)
     return orjson.dumps(
-        {"batch_request_id": custom_id, "batch_request": {"chat_get_completion": item["body"]}}
+        {"batch_request_id": custom_id, "batch_request": {"chat_get_completion": body}}
     )
 
 
