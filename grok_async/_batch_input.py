@@ -11,6 +11,7 @@ duplicates (a sorted array, not a set of strings: 80 MB for 10 million lines).
 from __future__ import annotations
 
 import hashlib
+import heapq
 from array import array
 from bisect import bisect_left
 from collections import Counter
@@ -59,11 +60,26 @@ def id_digest(custom_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(custom_id.encode(), digest_size=8).digest(), "big")
 
 
+# Digests sorted at once would pass through a list of Python ints (36 bytes each, not 8);
+# sorted in runs of this many and merged, memory stays near the arrays themselves.
+_RUN = 1 << 16
+
+
+def _sorted(digests: array[int]) -> array[int]:
+    """``digests`` sorted, as a new array, without a list of them all."""
+    if len(digests) <= _RUN:
+        return array("Q", sorted(digests))
+    runs = [array("Q", sorted(digests[i : i + _RUN])) for i in range(0, len(digests), _RUN)]
+    merged = array("Q")
+    merged.extend(heapq.merge(*runs))
+    return merged
+
+
 class SortedDigests:
     """A sorted array of digests: membership by binary search, 8 bytes per id."""
 
     def __init__(self, digests: array[int]) -> None:
-        self._digests = array("Q", sorted(digests))
+        self._digests = _sorted(digests)
 
     def __contains__(self, digest: object) -> bool:
         items = self._digests

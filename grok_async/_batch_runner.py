@@ -6,9 +6,9 @@ Every line is checked before anything is sent (``_batch_input``). The requests w
 ``create_many`` (bounded concurrency, one shared adaptive limiter that backs off on rate
 limits, pacing from the ``X-Ratelimit-*`` headers and the client's budgets), and each
 answer is appended to OUTPUT as it arrives (``_batch_output``: why this is exactly-once).
-The bodies go to the server as the file has them: the runner does not rebuild them
-through ``create()``, so a field this library does not know yet still reaches the server,
-and an answer is written as the server sent it.
+The bodies go to the server as the file has them, in the shapes ``create()`` would send
+(``_request_shapes``): the runner does not rebuild them through ``create()``, and an
+answer is written as the server sent it, fields this library does not know included.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import orjson
 
-from ._batch_input import InputReport, check_input, id_digest, iter_requests
+from ._batch_input import BatchRequest, InputReport, check_input, id_digest, iter_requests
 from ._batch_output import OutputLog, error_line, success_line
 from ._budget import estimate_tokens
 from ._constants import DEFAULT_CONCURRENCY, USD_TICKS
@@ -37,6 +37,7 @@ from ._errors import (
 from ._fanout import FanOutStats, iter_many
 from ._progress import Progress
 from ._ratecontrol import AdaptiveLimiter
+from ._request_shapes import reshape_chat_body
 
 if TYPE_CHECKING:
     from ._requester import Requester
@@ -149,6 +150,19 @@ def _usage(body: Any) -> _Usage | None:
     )
 
 
+def _shaped(request: BatchRequest) -> Mapping[str, Any]:
+    """The body as ``create()`` would send it: a chat body's ``stop`` string becomes a
+    list and a tool without ``parameters`` gets the empty schema (SPEC §9), so a line
+    that works with ``create()`` works here too."""
+    if request.url != "/v1/chat/completions" or not (
+        "stop" in request.body or "tools" in request.body
+    ):
+        return request.body
+    body = dict(request.body)
+    reshape_chat_body(body)
+    return body
+
+
 def _answer(reply: HTTPResponse) -> _Answer:
     from .resources._decode import json_of
 
@@ -242,7 +256,7 @@ async def _send_all(
                 continue
             in_flight[index] = request.custom_id
             index += 1
-            body = orjson.dumps(request.body)
+            body = orjson.dumps(_shaped(request))
             yield {
                 "path": request.path,
                 "body": body,

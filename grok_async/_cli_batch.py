@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ._cli_endpoint import CommandError, Endpoint, UsageError, note
 
 if TYPE_CHECKING:
-    from ._batch_input import InputReport
+    from ._batch_input import BatchInputError, InputReport
     from ._batch_runner import BatchRunSummary
     from ._client import AsyncGrok
 
@@ -112,20 +113,34 @@ def checked_input(path: str) -> InputReport:
     except OSError as exc:
         raise UsageError(f"cannot read INPUT {path}: {exc.strerror or exc}") from None
     except BatchInputError as exc:
-        for problem in exc.problems:
-            note(f"{path} {problem}")
-        raise UsageError(str(exc)) from None
+        raise bad_input(exc) from None
     return report
 
 
+def _check_exists(path: str) -> None:
+    """Nothing, or a :class:`UsageError` when INPUT is not a file."""
+    if not os.path.isfile(path):
+        raise UsageError(f"cannot read INPUT {path}: no such file")
+
+
+def bad_input(exc: BatchInputError) -> UsageError:
+    """Each bad line on stderr (the first 20), then the error of them all."""
+    for problem in exc.problems:
+        note(f"{exc.path} {problem}")
+    return UsageError(str(exc))
+
+
 async def _run_local(args: argparse.Namespace, endpoint: Endpoint) -> None:
-    report = checked_input(args.input)
+    # A dry run needs the check's report; a run checks the file itself (reading it once,
+    # not twice, which counts for millions of lines).
+    report = checked_input(args.input) if args.dry_run else None
+    _check_exists(args.input)
     options = {
         "requests_per_minute": args.requests_per_minute,
         "tokens_per_minute": args.tokens_per_minute,
     }
     async with make_client(endpoint, **options) as client:
-        if args.dry_run:
+        if report is not None:
             await _dry_run(client, report, args.json)
             return
         summary = await _run_file(client, args)
@@ -146,6 +161,7 @@ async def _run_local(args: argparse.Namespace, endpoint: Endpoint) -> None:
 
 
 async def _run_file(client: AsyncGrok, args: argparse.Namespace) -> BatchRunSummary:
+    from ._batch_input import BatchInputError
     from ._batch_output import OutputError
     from ._fanout import FanOutStats
     from ._progress import Progress
@@ -166,6 +182,8 @@ async def _run_file(client: AsyncGrok, args: argparse.Namespace) -> BatchRunSumm
             "run the same command again to continue"
         )
         raise
+    except BatchInputError as exc:
+        raise bad_input(exc) from None
     except OutputError as exc:
         raise UsageError(str(exc)) from None
     except ValueError as exc:

@@ -292,3 +292,34 @@ async def test_a_request_without_an_answer_gets_no_line_and_a_rerun_sends_it(
     assert (second.skipped, second.succeeded, second.unanswered) == (2, 2, 0)
     assert second.complete
     assert sorted(r["custom_id"] for r in read_output(output)) == ["a", "b", "c", "d"]
+
+
+def test_digests_sorted_in_runs_find_members_and_repeats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Digests sorted in small runs and merged (how a large input keeps its memory down)
+    are in order, find every member and no stranger, and report the repeated ones."""
+    from array import array
+
+    from grok_async import _batch_input
+
+    monkeypatch.setattr(_batch_input, "_RUN", 4)
+    ids = [f"id-{i}" for i in range(50)] + ["id-7", "id-33"]
+    digests = _batch_input.SortedDigests(array("Q", map(_batch_input.id_digest, ids)))
+    assert len(digests) == 52
+    assert all(_batch_input.id_digest(i) in digests for i in ids)
+    assert _batch_input.id_digest("stranger") not in digests
+    assert digests.repeated() == {_batch_input.id_digest("id-7"), _batch_input.id_digest("id-33")}
+
+
+async def test_a_body_goes_in_the_shape_create_would_send(
+    fake_grok: FakeGrok, tmp_path: Path
+) -> None:
+    """A chat body's ``stop`` string is sent as a list, as ``create()`` sends it (xAI takes
+    an array); the rest of the body is sent as the file has it."""
+    row = line("q-0")
+    row["body"] = {**row["body"], "stop": "END", "seed": 7}
+    source = write_input(tmp_path / "in.jsonl", [row])
+    async with client_for(fake_grok) as client:
+        summary = await client.batches.run_file(source, tmp_path / "out.jsonl")
+    assert summary.succeeded == 1
+    sent = fake_grok.last_request.json
+    assert sent["stop"] == ["END"] and sent["seed"] == 7

@@ -151,6 +151,11 @@ async def test_list_pages_and_a_batch_from_an_uploaded_file(
         await client.batches.wait(batch.id, poll_interval=0.05)
         results = [r.custom_id async for r in client.batches.results(batch.id)]
     assert names == ["from-file", "b", "c"]
+    creations = [
+        r.time for r in fake_grok.requests if r.method == "POST" and r.path == "/v1/batches"
+    ]
+    # One creation per second (xAI's limit): three take at least two seconds.
+    assert creations[-1] - creations[0] >= 1.9
     assert sorted(results) == ["q-0", "q-1", "q-2"]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from .._batch_input import BatchInputError, LineProblem, check_body
+from .._request_shapes import reshape_chat_body
 from .._serialization import decode_model
 from ..types.batches import BatchRequestError, BatchResult
 from ..types.chat import ChatCompletion
@@ -42,8 +43,10 @@ def _wire_request(item: Mapping[str, Any], index: int) -> bytes:
     reason = check_body(_CHAT, item.get("body"))
     if reason is not None:
         raise BatchInputError("requests", [LineProblem(index, reason)], 1)
+    body = dict(item["body"])
+    reshape_chat_body(body)  # as create() would send it (a stop string as a list, ...)
     return orjson.dumps(
-        {"batch_request_id": custom_id, "batch_request": {"chat_get_completion": item["body"]}}
+        {"batch_request_id": custom_id, "batch_request": {"chat_get_completion": body}}
     )
 
 
@@ -74,7 +77,8 @@ def add_chunks(
 
 
 class AddWindow:
-    """Holds ``add`` calls back to at most :data:`ADD_CALLS` per :data:`ADD_WINDOW` seconds."""
+    """Holds calls back to at most ``calls`` per ``window`` seconds (by default ``add``'s
+    limit: :data:`ADD_CALLS` per :data:`ADD_WINDOW` seconds)."""
 
     def __init__(self, calls: int = ADD_CALLS, window: float = ADD_WINDOW) -> None:
         self._calls = calls
