@@ -80,6 +80,24 @@ class Pipeline:
         if timings is not None and "x-metrics-e2e-ms" in headers:
             timings.server_ttft, timings.server_itl, timings.server_e2e = server_metrics(headers)
 
+    def _compose(
+        self, once: _Attempt, model: str | None, tokens: int
+    ) -> tuple[_Attempt, Gate | None, bool]:
+        """A call's attempt function: ``once`` inside the model's pacing gate (if the call
+        names a model) inside a fan-out's limiter (in a fan-out's worker); the gate, and
+        whether the call is part of a fan-out."""
+        send = once
+        # Inside a fan-out's worker: its limiter (slots) and its own budget, if it has one.
+        limiter = current_limiter.get()
+        gate = None
+        if model is not None:
+            # Innermost, so an attempt's start is when it is sent (after any fan-out slot).
+            gate = self._gate(model, tokens, limiter)
+            send = gate.wrap(send)
+        if limiter is not None:
+            send = limiter.wrap(send)
+        return send, gate, limiter is not None
+
     def _gate(self, model: str, tokens: int, limiter: AdaptiveLimiter | None) -> Gate:
         """The pacing gate of one call of ``model``: the server's budgets, and the budget
         configured (a fan-out's own ``rate_limit=``, else the client's) if any."""
@@ -166,16 +184,7 @@ class Pipeline:
         client_timeout = (
             self._timeouts[0] if timeout is NOT_GIVEN else self._call_timeout(timeout, stream=False)
         )
-        send: _Attempt = self._read_once
-        # Inside a fan-out's worker: its limiter (slots) and its own budget, if it has one.
-        limiter = current_limiter.get()
-        gate = None
-        if model is not None:
-            # Innermost, so an attempt's start is when it is sent (after any fan-out slot).
-            gate = self._gate(model, tokens, limiter)
-            send = gate.wrap(send)
-        if limiter is not None:
-            send = limiter.wrap(send)
+        send, gate, fan_out = self._compose(self._read_once, model, tokens)
         # No call record (nor a call to make one) unless hooks or tracing observe the client.
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
@@ -191,7 +200,7 @@ class Pipeline:
                     lambda: send(timings, call, method, url, headers, body, client_timeout),
                     max_retries,
                     f"{method} {path}",
-                    limiter is not None,
+                    fan_out,
                 )
             timings.time_to_headers = response.time_to_headers
             self._note_headers(response.headers, timings, model)
@@ -233,14 +242,7 @@ class Pipeline:
         headers = self._call_headers(extra_headers)
         client_timeout = self._call_timeout(timeout, stream=True)
         # A stream holds its fan-out slot until its headers arrive, not for its whole body.
-        send: _Attempt = self._open_once
-        limiter = current_limiter.get()
-        gate = None
-        if model is not None:
-            gate = self._gate(model, tokens, limiter)
-            send = gate.wrap(send)
-        if limiter is not None:
-            send = limiter.wrap(send)
+        send, gate, fan_out = self._compose(self._open_once, model, tokens)
         # No call record (nor a call to make one) unless hooks or tracing observe the client.
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
@@ -255,7 +257,7 @@ class Pipeline:
                     lambda: send(timings, call, method, url, headers, body, client_timeout),
                     max_retries,
                     f"{method} {path}",
-                    limiter is not None,
+                    fan_out,
                 )
         except BaseException as exc:
             if isinstance(exc, APIStatusError):
