@@ -51,7 +51,8 @@ _clock = time.monotonic
 # within a twentieth of a minute, at the price of about twenty refused probes.
 _PROBE_SHARE = 1.0 / 20.0
 #: Attempts a pacer lets out before the first reading arrives: enough not to serialise the
-#: start of a fan-out on one slow answer, few enough to fit any per-second budget.
+#: start of a fan-out on one slow answer, few enough that a budget smaller than this (a
+#: per-second budget of under 8 requests) refuses only a few, which are then waited out.
 COLD_START = 8
 # While a budget is more than half full, a reading is taken at most once per this share of
 # the period: it cannot change a decision, and reading costs a little on every answer.
