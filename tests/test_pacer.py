@@ -422,3 +422,9 @@ def test_settling_without_a_token_budget_keeps_no_corrections(clock: Clock) -> N
         pacer.succeeded(ticket, None)
         pacer.settle(ticket, 10)
     assert pacer._corrections == []
+
+
+@pytest.mark.parametrize("period", [0.0, -1.0, float("nan")])
+def test_a_period_that_is_not_positive_is_refused(period: float) -> None:
+    with pytest.raises(ValueError, match="rate_limit_period"):
+        AsyncGrok(FAKE_KEY, rate_limit_period=period)
