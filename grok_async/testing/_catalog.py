@@ -59,8 +59,8 @@ class ModelInfo:
         """The OpenAI-shaped object of ``GET /v1/models``."""
         return {"id": self.id, "created": self.created, "object": "model", "owned_by": "xai"}
 
-    def language_model_object(self) -> dict[str, object]:
-        """The xAI-shaped object of ``GET /v1/language-models``."""
+    def _xai_model_object(self, **fields: object) -> dict[str, object]:
+        """What every xAI-shaped catalogue object carries, then the family's ``fields``."""
         return {
             "id": self.id,
             "fingerprint": self.fingerprint,
@@ -70,59 +70,33 @@ class ModelInfo:
             "version": self.version,
             "input_modalities": list(self.input_modalities),
             "output_modalities": list(self.output_modalities),
-            "prompt_text_token_price": self.prompt_price,
-            "cached_prompt_text_token_price": self.cached_prompt_price,
-            "prompt_image_token_price": self.prompt_price if self.sees_images else 0,
-            "completion_text_token_price": self.completion_price,
-            "search_price": self.search_price,
             "aliases": list(self.aliases),
+            **fields,
         }
+
+    def language_model_object(self) -> dict[str, object]:
+        """The xAI-shaped object of ``GET /v1/language-models``."""
+        return self._xai_model_object(
+            prompt_text_token_price=self.prompt_price,
+            cached_prompt_text_token_price=self.cached_prompt_price,
+            prompt_image_token_price=self.prompt_price if self.sees_images else 0,
+            completion_text_token_price=self.completion_price,
+            search_price=self.search_price,
+        )
 
     def image_model_object(self) -> dict[str, object]:
         """The xAI-shaped object of ``GET /v1/image-generation-models``."""
-        return {
-            "id": self.id,
-            "fingerprint": self.fingerprint,
-            "max_prompt_length": 1024,
-            "created": self.created,
-            "object": "model",
-            "owned_by": "xai",
-            "version": self.version,
-            "input_modalities": list(self.input_modalities),
-            "output_modalities": list(self.output_modalities),
-            "image_price": self.image_price,
-            "aliases": list(self.aliases),
-        }
+        return self._xai_model_object(max_prompt_length=1024, image_price=self.image_price)
 
     def embedding_model_object(self) -> dict[str, object]:
         """The xAI-shaped object of ``GET /v1/embedding-models``."""
-        return {
-            "id": self.id,
-            "fingerprint": self.fingerprint,
-            "created": self.created,
-            "object": "model",
-            "owned_by": "xai",
-            "version": self.version,
-            "input_modalities": list(self.input_modalities),
-            "output_modalities": list(self.output_modalities),
-            "prompt_text_token_price": self.prompt_price,
-            "prompt_image_token_price": 0,
-            "aliases": list(self.aliases),
-        }
+        return self._xai_model_object(
+            prompt_text_token_price=self.prompt_price, prompt_image_token_price=0
+        )
 
     def video_model_object(self) -> dict[str, object]:
         """The xAI-shaped object of ``GET /v1/video-generation-models`` (no prices)."""
-        return {
-            "id": self.id,
-            "fingerprint": self.fingerprint,
-            "created": self.created,
-            "object": "model",
-            "owned_by": "xai",
-            "version": self.version,
-            "input_modalities": list(self.input_modalities),
-            "output_modalities": list(self.output_modalities),
-            "aliases": list(self.aliases),
-        }
+        return self._xai_model_object()
 
     def catalogue_object(self, family: str) -> dict[str, object]:
         """The object of this model in the catalogue of ``family`` ("models" for the
