@@ -23,13 +23,22 @@ from ._constants import (
     DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_RETRIES,
 )
-from ._errors import GrokError
+from ._errors import ConfigurationError
 from ._observe import Hooks, PoolStats, make_observer
 from ._pacing import Pacing
 from ._pipeline import Pipeline, limits_of
 from ._ratelimits import RateLimits
 from ._sentinels import NOT_GIVEN, NotGiven
-from ._settings import RedactedHeaders, check_header, check_headers, check_key, checked_base_url
+from ._settings import (
+    RedactedHeaders,
+    check_count,
+    check_headers,
+    check_key,
+    check_seconds,
+    checked_base_url,
+    checked_rate,
+    checked_timeout,
+)
 from ._timeout import Timeout, TimeoutTypes
 from ._transport import Transport, user_agent
 
@@ -80,6 +89,12 @@ _RESOURCES = {
 }
 
 
+def _is_session(value: object) -> bool:
+    import aiohttp  # already imported by the transport: no cost here
+
+    return isinstance(value, aiohttp.ClientSession)
+
+
 class AsyncGrok(Pipeline):
     """The asyncio client for the xAI API.
 
@@ -113,7 +128,8 @@ class AsyncGrok(Pipeline):
             or a ``TracerProvider`` to use (needs the ``otel`` extra).
 
     Raises:
-        GrokError: no API key, or a header value with CR/LF.
+        ConfigurationError: a setting that cannot work: no API key, a header value with
+            CR/LF, a number out of range, a value of the wrong type.
     """
 
     chat: Chat
@@ -140,25 +156,30 @@ class AsyncGrok(Pipeline):
         if api_key is None:
             api_key = os.environ.get(API_KEY_ENV)
         if not api_key:
-            raise GrokError(
+            raise ConfigurationError(
                 f"No API key: pass api_key= to AsyncGrok or set the {API_KEY_ENV} "
                 "environment variable."
             )
+        # Every setting is checked here, so a mistake shows when the client is made.
         check_key(api_key, from_environment)
-        if max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
-        if max_connections < 1:
-            raise ValueError("max_connections must be >= 1")
+        if session is not None and not _is_session(session):
+            raise ConfigurationError(
+                f"session must be an aiohttp.ClientSession or None, not {type(session).__name__}"
+            )
+        requests_per_minute = checked_rate("requests_per_minute", requests_per_minute)
+        tokens_per_minute = checked_rate("tokens_per_minute", tokens_per_minute)
         self._api_key = api_key
         self._base_url = checked_base_url(
             base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
         )
-        self._timeout = timeout
-        self.max_retries = max_retries
+        self._timeout = checked_timeout(timeout)
+        self.max_retries = check_count("max_retries", max_retries, 0)
         self._default_headers = check_headers(default_headers or {})
-        self.max_response_size = max_response_size
-        self.max_event_size = max_event_size
-        self._transport = Transport(max_connections=max_connections, session=session)
+        self.max_response_size = check_count("max_response_size", max_response_size, 1)
+        self.max_event_size = check_count("max_event_size", max_event_size, 1)
+        self._transport = Transport(
+            max_connections=check_count("max_connections", max_connections, 1), session=session
+        )
         self._owns_transport = True
         # Shared with every with_options() copy: one budget per client family.
         self._budget: RateLimiter | None = (
@@ -166,10 +187,9 @@ class AsyncGrok(Pipeline):
             if requests_per_minute or tokens_per_minute
             else None
         )
-        # The budgets the server last reported, per (base URL, model) and per base URL
-        # (model None); one dict for the client and its with_options copies.
-        # and one pacer per (base URL, model): a Pacing shared with with_options copies.
-        self._pacing = Pacing(rate_limit_period)
+        # The budgets the server last reported and one pacer per (base URL, model), shared
+        # with with_options copies.
+        self._pacing = Pacing(check_seconds("rate_limit_period", rate_limit_period))
         self._tracing = tracing
         # None unless hooks or tracing were asked for: then each attempt checks one field.
         self._observer = make_observer(hooks, tracing)
@@ -332,18 +352,18 @@ class AsyncGrok(Pipeline):
         copy = object.__new__(AsyncGrok)
         copy.__dict__.update(self.__dict__)
         if api_key is not None:
-            check_header("Authorization", api_key)
+            check_key(api_key, from_environment=False)
             copy._api_key = api_key
         if base_url is not None:
             copy._base_url = checked_base_url(base_url)
         if not isinstance(timeout, NotGiven):
-            copy._timeout = timeout
+            copy._timeout = checked_timeout(timeout)
         if max_retries is not None:
-            copy.max_retries = max_retries
+            copy.max_retries = check_count("max_retries", max_retries, 0)
         if default_headers is not None:
             copy._default_headers = {**self._default_headers, **check_headers(default_headers)}
         if max_response_size is not None:
-            copy.max_response_size = max_response_size
+            copy.max_response_size = check_count("max_response_size", max_response_size, 1)
         if hooks is not None:
             copy._observer = make_observer(hooks, self._tracing)
         copy._owns_transport = False

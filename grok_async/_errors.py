@@ -1,6 +1,7 @@
 """The exception tree. Every error a call can raise is one of these::
 
     GrokError
+    ├── ConfigurationError           a client setting that cannot work (a ValueError, TypeError)
     ├── APIConnectionError           network failure, reset, refused, DNS
     │   └── APITimeoutError          (also a builtin TimeoutError)
     ├── APIResponseValidationError   body not the JSON we expect
@@ -22,10 +23,18 @@
         │   └── RequestTooLargeError     429: one request needs more tokens than a minute holds
         └── InternalServerError        >= 500
 
-All of them are defined here but ``ResponseFailedError``, which carries a ``Response`` and
-so lives with the Responses stream (``_responses_stream``): the response models import the
-converter, which raises the errors of this module. ``status_error()`` is the one place a
-status code and body become an exception.
+Mistakes in what a program passes are told apart by kind, one type each:
+
+* a setting of the client (``AsyncGrok(...)``, ``with_options()``, the ``XAI_*``
+  environment variables): :class:`ConfigurationError`, raised when the client is made,
+  never at its first request;
+* an argument of one call: the builtin ``TypeError`` (wrong type, unknown, missing or
+  conflicting arguments) or ``ValueError`` (a value out of range), as Python raises for
+  any call.
+
+``status_error()`` is the one place a status code and body become an exception. Types the
+errors carry (a ``ChatCompletion``, a ``Response``...) are imported for type checkers only:
+their modules import the converter, which raises the errors of this module.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from ._ratelimits import read_rate_limits
 
 if TYPE_CHECKING:
     from .types.chat import ChatCompletion
+    from .types.responses import Response
     from .types.tool_runs import ToolCallResult
     from .types.videos import VideoResult
 
@@ -50,6 +60,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "ConflictError",
     "GrokError",
     "InternalServerError",
@@ -60,6 +71,7 @@ __all__ = [
     "RateLimitError",
     "RateLimiterError",
     "RequestTooLargeError",
+    "ResponseFailedError",
     "StructuredOutputError",
     "ToolArgumentsError",
     "UnprocessableEntityError",
@@ -81,6 +93,17 @@ class GrokError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ConfigurationError(GrokError, ValueError, TypeError):
+    """A setting of the client that cannot work: no API key, a base URL without a host, a
+    header HTTP cannot carry, a number out of range, a value of the wrong type.
+
+    Raised when the client (or a :meth:`~grok_async.AsyncGrok.with_options` copy) is made,
+    so a mistake shows at start-up rather than at the first request. It is also a
+    ``ValueError`` and a ``TypeError``, the types such checks raised before it existed.
+    The message names the setting, never its value when that may be the key.
+    """
 
 
 class APIConnectionError(GrokError):
@@ -317,6 +340,26 @@ def status_error(
 
 
 # -- errors of particular features -----------------------------------------------------------
+
+
+class ResponseFailedError(GrokError):
+    """The streamed response ended with ``response.failed``.
+
+    Raised by :meth:`ResponseStream.get_final_response`; ``response`` is the failed
+    :class:`~grok_async.types.responses.Response` (its ``error`` says why), ``code`` the
+    server's error code when it sent one.
+    """
+
+    def __init__(self, response: Response, *, request_id: str | None = None) -> None:
+        error = response.error
+        code = error.get("code") if isinstance(error, dict) else None
+        text = error.get("message") if isinstance(error, dict) else error
+        detail = f": {text}" if isinstance(text, str) and text else ""
+        label = f" ({code})" if isinstance(code, (str, int)) else ""
+        super().__init__(f"The response {response.id or '(no id)'} failed{label}{detail}")
+        self.response = response
+        self.code: str | int | None = code if isinstance(code, (str, int)) else None
+        self.request_id = request_id
 
 
 class StructuredOutputError(APIResponseValidationError):

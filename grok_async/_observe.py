@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._errors import ConfigurationError
 from ._events import (
     Call,
     HookEvent,
@@ -237,10 +238,10 @@ async def _run(name: str, hook: HookFn, event: HookEvent) -> None:
 def make_observer(hooks: Hooks | None, tracing: object) -> Observer | None:
     """The observer for these settings, or None when there is nothing to observe."""
     if hooks is not None and not isinstance(hooks, Hooks):
-        raise TypeError(f"hooks must be a grok_async.Hooks, not {type(hooks).__name__}")
+        raise ConfigurationError(f"hooks must be a grok_async.Hooks, not {type(hooks).__name__}")
     tracer = None
     if not isinstance(tracing, bool) and not hasattr(tracing, "get_tracer"):
-        raise TypeError(
+        raise ConfigurationError(
             "tracing must be True, False or an OpenTelemetry TracerProvider, "
             f"not {type(tracing).__name__}"
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._errors import GrokError
+from ._errors import ConfigurationError
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class Tracing:
         try:
             from opentelemetry import trace
         except ImportError:
-            raise GrokError(
+            raise ConfigurationError(
                 "tracing= needs OpenTelemetry: pip install 'grok-async[otel]'"
             ) from None
         tracer = trace.get_tracer("grok_async", __version__, tracer_provider=provider)  # type: ignore[arg-type]

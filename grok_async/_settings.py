@@ -1,12 +1,15 @@
-"""Checks of the client's settings: the key, headers and base URL it is given.
+"""Checks of the client's settings: the key, headers, base URL, numbers and timeout.
 
-Each refuses a value that would break or leak a request with a :class:`GrokError` that
-names what to fix, never the value itself (it may be the API key).
+Each refuses a value that would break or leak a request with a
+:class:`~grok_async.ConfigurationError` that names what to fix, never the value itself
+when it may be the API key. They run when the client is made, so a mistake shows at
+start-up rather than at the first request.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import urllib.parse
 import warnings
 from collections.abc import Mapping
@@ -14,9 +17,20 @@ from collections.abc import Mapping
 from multidict import CIMultiDict
 
 from ._constants import API_KEY_ENV
-from ._errors import GrokError
+from ._errors import ConfigurationError
+from ._timeout import Timeout, TimeoutTypes
 
-__all__ = ["RedactedHeaders", "check_header", "check_headers", "check_key", "checked_base_url"]
+__all__ = [
+    "RedactedHeaders",
+    "check_count",
+    "check_header",
+    "check_headers",
+    "check_key",
+    "check_seconds",
+    "checked_base_url",
+    "checked_rate",
+    "checked_timeout",
+]
 
 
 def check_header(name: str, value: str) -> None:
@@ -25,15 +39,15 @@ def check_header(name: str, value: str) -> None:
     The message names the header, never its value: it may be the API key.
     """
     if not isinstance(value, str):
-        raise GrokError(f"Header {name!r} must be a str, not {type(value).__name__}.")
+        raise ConfigurationError(f"Header {name!r} must be a str, not {type(value).__name__}.")
     if "\r" in value or "\n" in value or "\0" in value:
-        raise GrokError(
+        raise ConfigurationError(
             f"Header {name!r} contains a CR, LF or NUL character; refusing to send the request."
         )
     try:
         value.encode("latin-1")
     except UnicodeEncodeError:
-        raise GrokError(
+        raise ConfigurationError(
             f"Header {name!r} contains characters outside latin-1; HTTP headers cannot carry them."
         ) from None
 
@@ -42,9 +56,9 @@ def check_key(api_key: str, from_environment: bool) -> None:
     """Refuse a key no header can carry, naming where it came from (never the key)."""
     try:
         check_header("Authorization", api_key)
-    except GrokError:
+    except ConfigurationError:
         source = f"The {API_KEY_ENV} environment variable" if from_environment else "api_key"
-        raise GrokError(
+        raise ConfigurationError(
             f"{source} cannot go in the Authorization header: it contains a line break or a "
             "character HTTP headers cannot carry (a key read from a file often keeps its "
             "trailing newline). Set it to the key alone."
@@ -84,7 +98,7 @@ def checked_base_url(url: str) -> str:
     """The base URL without a trailing slash; warns where it would expose the key."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise GrokError(f"base_url must be an http(s) URL with a host, not {url!r}")
+        raise ConfigurationError(f"base_url must be an http(s) URL with a host, not {url!r}")
     if parts.username or parts.password:
         warnings.warn(
             "base_url contains credentials (user:password@); they are sent to every proxy "
@@ -109,3 +123,59 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def check_count(name: str, value: object, minimum: int) -> int:
+    """``value`` if it is an int of at least ``minimum`` (a bool is not a count)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(f"{name} must be an int, not {type(value).__name__}")
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _positive_seconds(value: object) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def _seconds_or_zero(value: object) -> bool:
+    return (not isinstance(value, bool) and value == 0) or _positive_seconds(value)
+
+
+def check_seconds(name: str, value: object) -> float:
+    """``value`` as a float if it is a finite number > 0."""
+    if not _positive_seconds(value):
+        raise ConfigurationError(f"{name} must be a finite number > 0 seconds, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def checked_rate(name: str, value: object) -> float | None:
+    """A per-minute budget: ``None`` (none) or a finite number > 0."""
+    if value is None:
+        return None
+    if not _positive_seconds(value):
+        raise ConfigurationError(f"{name} must be a number > 0 per minute or None, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def checked_timeout(value: object) -> TimeoutTypes:
+    """A timeout setting: ``None``, seconds, or a :class:`Timeout`. As in aiohttp, ``None``
+    or 0 means no limit; a negative or non-finite limit is refused."""
+    if value is None or _seconds_or_zero(value):
+        return value  # type: ignore[return-value]
+    if isinstance(value, Timeout):
+        for part in ("connect", "read", "total"):
+            limit = getattr(value, part)
+            if limit is not None and not _seconds_or_zero(limit):
+                raise ConfigurationError(
+                    f"timeout.{part} must be None or a finite number >= 0 seconds, got {limit!r}"
+                )
+        return value
+    raise ConfigurationError(
+        f"timeout must be a number of seconds, a grok_async.Timeout or None, not {value!r}"
+    )
