@@ -189,19 +189,10 @@ class Pipeline:
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
         try:
-            try:
-                response = await send(timings, call, method, url, headers, body, client_timeout)
-            except GrokError as exc:
-                # Only a failure builds the retry machinery: the success path stays one call.
-                response = await self._retry(
-                    timings,
-                    call,
-                    exc,
-                    lambda: send(timings, call, method, url, headers, body, client_timeout),
-                    max_retries,
-                    f"{method} {path}",
-                    fan_out,
-                )
+            response = await self._attempts(
+                send, timings, call, method, path, url, headers, body, client_timeout,
+                max_retries, fan_out,
+            )  # fmt: skip
             timings.time_to_headers = response.time_to_headers
             self._note_headers(response.headers, timings, model)
             response.timings = timings
@@ -210,10 +201,7 @@ class Pipeline:
             if gate is not None:
                 gate.settle(getattr(getattr(result, "usage", None), "total_tokens", None))
         except BaseException as exc:
-            if isinstance(exc, APIStatusError):
-                self._note_headers(exc.headers, None, model)
-            if call is not None:
-                await call.observer.failed(call, exc)
+            await self._failed(call, exc, model)
             raise
         if call is not None:
             call.observer.succeeded(call, result)
@@ -247,23 +235,12 @@ class Pipeline:
         observer = self._observer
         call = None if observer is None else _begin(observer, method, path, model, timings, started)
         try:
-            try:
-                response = await send(timings, call, method, url, headers, body, client_timeout)
-            except GrokError as exc:
-                response = await self._retry(
-                    timings,
-                    call,
-                    exc,
-                    lambda: send(timings, call, method, url, headers, body, client_timeout),
-                    max_retries,
-                    f"{method} {path}",
-                    fan_out,
-                )
+            response = await self._attempts(
+                send, timings, call, method, path, url, headers, body, client_timeout,
+                max_retries, fan_out,
+            )  # fmt: skip
         except BaseException as exc:
-            if isinstance(exc, APIStatusError):
-                self._note_headers(exc.headers, None, model)
-            if call is not None:
-                await call.observer.failed(call, exc)
+            await self._failed(call, exc, model)
             raise
         timings.time_to_headers = response.time_to_headers
         self._note_headers(response.headers, timings, model)
@@ -274,6 +251,43 @@ class Pipeline:
         response.started = started
         response.call = call
         return response
+
+    async def _attempts(
+        self,
+        send: _Attempt,
+        timings: Timings,
+        call: Call | None,
+        method: str,
+        path: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: RequestBody,
+        timeout: Limits,
+        max_retries: int | None,
+        fan_out: bool,
+    ) -> HTTPResponse:
+        """The first attempt, then the retries its failure allows: the 2xx response."""
+        try:
+            return await send(timings, call, method, url, headers, body, timeout)
+        except GrokError as exc:
+            # Only a failure builds the retry machinery: the success path stays one call.
+            return await self._retry(
+                timings,
+                call,
+                exc,
+                lambda: send(timings, call, method, url, headers, body, timeout),
+                max_retries,
+                f"{method} {path}",
+                fan_out,
+            )
+
+    async def _failed(self, call: Call | None, exc: BaseException, model: str | None) -> None:
+        """A call failed (or was cancelled): keep what a status error says of the budgets,
+        and tell the hooks and the span."""
+        if isinstance(exc, APIStatusError):
+            self._note_headers(exc.headers, None, model)
+        if call is not None:
+            await call.observer.failed(call, exc)
 
     async def _retry(
         self,
