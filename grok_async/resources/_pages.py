@@ -28,14 +28,19 @@ def check_limit(limit: object) -> int:
     return limit
 
 
-def _page(reply: HTTPResponse, key: str) -> tuple[list[Any], str | None]:
+def _page(reply: HTTPResponse, keys: tuple[str, ...]) -> tuple[list[Any], str | None]:
     data = json_of(reply)
-    items = data.get(key) if isinstance(data, Mapping) else None
-    if items is None and isinstance(data, Mapping) and key in data:
-        items = []  # an empty list sent as null
+    items: Any = None
+    if isinstance(data, Mapping):
+        key = next((key for key in keys if key in data), None)
+        if key is not None:
+            items = data[key]
+            if items is None:
+                items = []  # an empty list sent as null
     if not isinstance(items, list):
+        names = " or ".join(repr(key) for key in keys)
         raise APIResponseValidationError(
-            f"The page has no {key!r} list.",
+            f"The page has no {names} list.",
             status_code=reply.status,
             body=reply.body[:2048].decode("utf-8", "replace"),
             request_id=reply.request_id,
@@ -49,16 +54,18 @@ async def iterate_pages(
     path: str,
     query: Mapping[str, Any],
     *,
-    key: str,
+    key: str | tuple[str, ...],
     convert: Callable[[Any], T],
     limit: int,
     timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
 ) -> AsyncIterator[T]:
-    """Each item under ``key`` of every page of ``GET path``, converted.
+    """Each item under ``key`` of every page of ``GET path``, converted (given several
+    keys, the page's list is under the first it has).
 
     The list ends with a page shorter than ``limit`` or one without a
     ``pagination_token`` (SPEC.md §10/§11 state both ends).
     """
+    keys = (key,) if isinstance(key, str) else key
     token: str | None = None
     while True:
         params = {**query, "limit": limit}
@@ -68,7 +75,7 @@ async def iterate_pages(
             "GET",
             f"{path}?{urlencode(params)}",
             timeout=timeout,
-            decode=lambda reply: _page(reply, key),
+            decode=lambda reply: _page(reply, keys),
         )
         for item in items:
             yield convert(item)

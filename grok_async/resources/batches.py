@@ -125,13 +125,13 @@ class Batches:
         """Every batch of the team, page after page."""
         from .._serialization import decode_model
 
-        # GET /v1/batches is documented but not in our recordings (SPEC §11): the list's
-        # key is assumed to be "batches", as its other pages name theirs after the items.
+        # GET /v1/batches is documented but not in our recordings (SPEC §11): its list is
+        # taken from "batches" (xAI's pages name theirs after the items) or OpenAI's "data".
         return iterate_pages(
             self._client,
             "/batches",
             {},
-            key="batches",
+            key=("batches", "data"),
             convert=lambda item: decode_model(item, Batch),
             limit=check_limit(limit),
             timeout=timeout,
