@@ -21,10 +21,9 @@ from .._constants import DEFAULT_CONCURRENCY, DEFAULT_MAX_TOOL_ROUNDS
 from .._fanout import FanOutStats, iter_many, run_many
 from .._progress import Progress
 from .._ratecontrol import AdaptiveLimiter
-from .._request_params import CHAT_PARAMETERS as PARAMETERS
-from .._request_shapes import reshape_chat_body
+from .._request_body import CHAT_BODY
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._serialization import converter, decode_model, encode_json
+from .._serialization import converter, decode_model
 from .._streaming import AsyncStream, ChatCompletionStreamManager
 from .._timeout import TimeoutTypes
 from ..types.chat import ChatCompletion, ChatCompletionChunk
@@ -48,29 +47,6 @@ __all__ = ["Chat", "Completions"]
 _PATH = "/chat/completions"
 
 T = TypeVar("T")
-
-
-def _body(
-    model: str,
-    messages: Iterable[Any],
-    stream: bool | None,
-    params: Mapping[str, Any],
-    extra_body: Mapping[str, Any] | None,
-) -> bytes:
-    """The JSON request body: unset (None) parameters are left out, never sent as null."""
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": messages if isinstance(messages, list) else list(messages),
-    }
-    if stream:
-        body["stream"] = True
-    for name, value in params.items():
-        if value is not None:
-            body[name] = value  # attrs objects and iterables: encode_json converts them
-    reshape_chat_body(body)
-    if extra_body:
-        body.update(extra_body)
-    return encode_json(body)
 
 
 _structure_completion: Callable[[Any, Any], ChatCompletion] | None = None
@@ -285,23 +261,21 @@ class Completions:
         # A list is the common case; the isinstance against an ABC costs more than the check.
         if messages.__class__ is not list and isinstance(messages, (str, bytes, Mapping)):
             raise TypeError("messages must be a list of messages, e.g. [{'role': 'user', ...}]")
-        if not params.keys() <= PARAMETERS:
-            unknown = ", ".join(sorted(params.keys() - PARAMETERS))
-            raise TypeError(
-                f"create() got unexpected keyword arguments: {unknown} "
-                "(send parameters this library does not know yet with extra_body=)"
-            )
         if "response_format" in params and isinstance(params["response_format"], type):
             raise TypeError(
                 "create() sends response_format as given: to get the reply parsed into "
                 f"{params['response_format'].__name__}, use parse() or "
                 "stream(response_format=...); to send a format yourself, pass a dict"
             )
+        required: dict[str, Any] = {
+            "model": model,
+            "messages": messages if isinstance(messages, list) else list(messages),
+        }
         if deferred:
             if stream:
                 raise ValueError("deferred=True cannot be combined with stream=True")
-            params["deferred"] = True
-        body = _body(model, messages, stream, params, extra_body)
+            required["deferred"] = True
+        body = CHAT_BODY.build(required, stream, params, extra_body)
         client = self._client
         # What the call may cost the token budgets: paces it, corrected from usage later.
         estimate = estimate_tokens(
