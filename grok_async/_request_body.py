@@ -38,15 +38,6 @@ class BodyRules:
         #: Puts the body's values in the API's shape, in place.
         self.reshape = reshape
 
-    def check(self, params: Mapping[str, Any]) -> None:
-        """Raise ``TypeError`` naming every keyword that is not one of :attr:`parameters`."""
-        if not params.keys() <= self.parameters:
-            unknown = ", ".join(sorted(params.keys() - self.parameters))
-            raise TypeError(
-                f"create() got unexpected keyword arguments: {unknown} "
-                "(send parameters this library does not know yet with extra_body=)"
-            )
-
     def build(
         self,
         body: dict[str, Any],
@@ -59,10 +50,15 @@ class BodyRules:
         parameter of ``params`` that is not ``None``, reshaped, then ``extra_body``.
 
         Raises:
-            TypeError: ``params`` holds a keyword the endpoint does not know (see
-                :meth:`check`); nothing is built.
+            TypeError: ``params`` holds keywords that are not :attr:`parameters`; the
+                message names them all. Nothing is built.
         """
-        self.check(params)
+        if not params.keys() <= self.parameters:
+            unknown = ", ".join(sorted(params.keys() - self.parameters))
+            raise TypeError(
+                f"create() got unexpected keyword arguments: {unknown} "
+                "(send parameters this library does not know yet with extra_body=)"
+            )
         if stream:
             body["stream"] = True
         for name, value in params.items():
