@@ -92,10 +92,10 @@ def bookkeeping(number: int = 200_000) -> float:
     The A/B run above compares whole libraries, so it also counts every other change made
     since ``BASELINE``. This times the observability statements of a non-streamed call's
     success path alone, written out as they run in ``_client.request``, ``_client._send``,
-    ``_transport.send``, ``HTTPResponse`` and ``chat._decode_completion`` (keep them in step):
-    the call's clock readings, its ``Timings``, the request id, the pool gate's counting
-    (which is what makes ``pool_wait`` and ``pool_stats()`` exact) and the two "observed?"
-    tests. Best of 5.
+    ``_transport.send``, ``HTTPResponse`` and ``_chat_create._decode_completion`` (keep
+    them in step): the call's clock readings, its ``Timings``, the request id, the pool
+    gate's counting (which is what makes ``pool_wait`` and ``pool_stats()`` exact) and the
+    two "observed?" tests. Best of 5.
     """
     import timeit
     from time import perf_counter

@@ -8,6 +8,10 @@ give is not it (SPEC.md §9, "Request bodies"):
   ``{"type": "object", "properties": {}}``. Both tool shapes are handled: chat's
   ``{"type": "function", "function": {...}}`` and the Responses API's flat
   ``{"type": "function", "name": ...}``.
+* The Responses API takes its tools flat: a chat-shaped function tool (a
+  :class:`~grok_async.FunctionTool`, a :class:`~grok_async.Tool`, or a
+  ``{"type": "function", "function": {...}}`` dict) is flattened to
+  ``{"type": "function", "name": ..., "parameters": ...}``.
 
 The caller's objects are never modified: a reshaped tool is a new dict. ``extra_body`` is
 not reshaped; it is sent as given.
@@ -22,7 +26,14 @@ import attrs
 
 from ._serialization import converter
 
-__all__ = ["empty_parameters", "reshape_chat_body", "stop_sequences", "wire_tool"]
+__all__ = [
+    "empty_parameters",
+    "reshape_chat_body",
+    "reshape_responses_body",
+    "responses_tool",
+    "stop_sequences",
+    "wire_tool",
+]
 
 
 def empty_parameters() -> dict[str, Any]:
@@ -61,3 +72,21 @@ def reshape_chat_body(body: dict[str, Any]) -> None:
     tools: Iterable[Any] | None = body.get("tools")
     if tools is not None:
         body["tools"] = [wire_tool(tool) for tool in tools]
+
+
+def responses_tool(tool: Any) -> Any:
+    """One tool in the Responses API's flat shape: a chat-shaped function tool is
+    flattened (its ``None`` fields left out); anything else (a flat dict,
+    ``{"type": "web_search"}``, ...) goes as :func:`wire_tool` leaves it."""
+    tool = wire_tool(tool)
+    if isinstance(tool, Mapping) and isinstance(tool.get("function"), Mapping):
+        function = {k: v for k, v in tool["function"].items() if v is not None}
+        return {"type": tool.get("type", "function"), **function}
+    return tool
+
+
+def reshape_responses_body(body: dict[str, Any]) -> None:
+    """Put a Responses API body's ``tools`` (any iterable) in the flat shape, in place."""
+    tools: Iterable[Any] | None = body.get("tools")
+    if tools is not None:
+        body["tools"] = [responses_tool(tool) for tool in tools]

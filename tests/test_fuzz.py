@@ -31,7 +31,7 @@ from grok_async import (
 from grok_async._response import HTTPResponse
 from grok_async._sse import ServerSentEvent, SSEDecoder
 from grok_async._streaming import AsyncStream
-from grok_async.resources.chat import parse_completion
+from grok_async.resources._chat_create import parse_completion
 
 from .conftest import completion_body
 

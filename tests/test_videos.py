@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -11,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from grok_async import (
+    APIResponseValidationError,
     APITimeoutError,
     AsyncGrok,
     BadRequestError,
@@ -283,6 +285,29 @@ async def test_an_expired_job_raises(server: LocalServer) -> None:
         with pytest.raises(VideoGenerationError, match="expired") as caught:
             await client.videos.wait("job-1")
     assert caught.value.code is None
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        pytest.param(lambda c: c.videos.generate(prompt="x"), id="generate"),
+        pytest.param(lambda c: c.videos.edit(prompt="x", video="https://x/v.mp4"), id="edit"),
+        pytest.param(lambda c: c.videos.extend(prompt="x", video="https://x/v.mp4"), id="extend"),
+    ],
+)
+async def test_a_start_answer_without_request_id_is_a_validation_error(
+    server: LocalServer, start: Callable[[AsyncGrok], Awaitable[VideoJob]]
+) -> None:
+    """A start must answer with the job's request_id; anything else fails the call, once."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"request_id": ""})
+
+    server.handler = handler
+    async with client_for(server) as client:
+        with pytest.raises(APIResponseValidationError, match=r"video request .* request_id"):
+            await start(client)
+    assert len(server.requests) == 1
 
 
 async def test_video_models_are_listed_and_looked_up(fake_grok: FakeGrok) -> None:

@@ -10,7 +10,7 @@ from .._errors import APIResponseValidationError
 from .._response import HTTPResponse
 from .._serialization import decode_json, decode_model
 
-__all__ = ["decode_list", "decode_object", "json_of", "parse_json", "path_segment"]
+__all__ = ["decode_list", "decode_object", "job_id", "json_of", "parse_json", "path_segment"]
 
 T = TypeVar("T")
 
@@ -67,6 +67,22 @@ def decode_list(reply: HTTPResponse, key: str, cls: type[T]) -> list[T]:
         _set_request_id(result, reply.request_id)
         results.append(result)
     return results
+
+
+def job_id(reply: HTTPResponse, what: str) -> str:
+    """The ``request_id`` of an answer that starts a job (a deferred completion, a video):
+    ``{"request_id": ...}``, else :class:`APIResponseValidationError` naming the ``what``
+    request."""
+    data = json_of(reply)
+    request_id = data.get("request_id") if isinstance(data, Mapping) else None
+    if not isinstance(request_id, str) or not request_id:
+        raise APIResponseValidationError(
+            f"A {what} request was answered without a request_id.",
+            status_code=reply.status,
+            body=reply.body[:2048].decode("utf-8", "replace"),
+            request_id=reply.request_id,
+        )
+    return request_id
 
 
 def path_segment(value: str, what: str) -> str:

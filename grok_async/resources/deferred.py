@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .._errors import APIResponseValidationError, APITimeoutError
+from .._errors import APITimeoutError
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._timeout import TimeoutTypes
 from ..types.chat import ChatCompletion
-from ._decode import decode_object, json_of, path_segment
+from ._decode import decode_object, job_id, path_segment
 from ._polling import MIN_POLL_CONNECT, check_wait, poll_pauses, poll_timeout, poll_until
 
 if TYPE_CHECKING:
@@ -231,15 +231,6 @@ async def start_deferred(
         model=model,
         tokens=tokens,
     )
-    data = json_of(reply)
-    request_id = data.get("request_id") if isinstance(data, Mapping) else None
-    if not isinstance(request_id, str) or not request_id:
-        raise APIResponseValidationError(
-            "A deferred request was answered without a request_id.",
-            status_code=reply.status,
-            body=reply.body[:2048].decode("utf-8", "replace"),
-            request_id=reply.request_id,
-        )
     return DeferredCompletion(
-        request_id, deferred=deferred if deferred is not None else Deferred(client)
+        job_id(reply, "deferred"), deferred=deferred if deferred is not None else Deferred(client)
     )

@@ -9,48 +9,27 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._serialization import encode_json
 from .._timeout import TimeoutTypes
 from ..types.images import ImagesResponse
 from ._decode import decode_object
+from ._media import MediaInput, MediaResource, media_list, media_object
 
 if TYPE_CHECKING:
-    from .._requester import Requester
+    from .._response import HTTPResponse
 
 __all__ = ["Images"]
 
 #: An input image of :meth:`Images.edit`: a URL (``https://...`` or a ``data:`` URL), or
 #: an object as the API takes it, ``{"url": ...}`` or ``{"file_id": ...}``.
-ImageInput = str | Mapping[str, Any]
+ImageInput = MediaInput
 
 
-def _image_object(image: ImageInput) -> Mapping[str, Any]:
-    if isinstance(image, str):
-        return {"url": image}
-    if isinstance(image, Mapping):
-        return image
-    raise TypeError(
-        "an input image must be a URL string or a mapping such as {'url': ...} or "
-        f"{{'file_id': ...}}, not {type(image).__name__}"
-    )
+def _decode_images(reply: HTTPResponse) -> ImagesResponse:
+    return decode_object(reply, ImagesResponse)
 
 
-def _image_list(images: object) -> list[Mapping[str, Any]]:
-    # A string is an iterable of characters and a mapping one of keys: taken as a list of
-    # images, either would send nonsense (one "image" per character), so they are refused.
-    if isinstance(images, (str, bytes, bytearray, Mapping)) or not isinstance(images, Iterable):
-        raise TypeError(
-            "images= takes a list of input images, not "
-            f"{type(images).__name__} (give a single image as image=)"
-        )
-    return [_image_object(item) for item in images]
-
-
-class Images:
+class Images(MediaResource):
     """``client.images``"""
-
-    def __init__(self, client: Requester) -> None:
-        self._client = client
 
     async def generate(
         self,
@@ -84,7 +63,13 @@ class Images:
         """
         body = _body(prompt, model, n, response_format, aspect_ratio, resolution, user)
         return await self._post(
-            "/images/generations", body, extra_headers, extra_body, timeout, max_retries
+            "/images/generations",
+            body,
+            _decode_images,
+            extra_headers,
+            extra_body,
+            timeout,
+            max_retries,
         )
 
     async def edit(
@@ -120,32 +105,13 @@ class Images:
             raise TypeError("edit() takes exactly one of image= or images=")
         body = _body(prompt, model, n, response_format, aspect_ratio, resolution, user)
         if image is not None:
-            body["image"] = _image_object(image)
+            body["image"] = media_object(image, "an input image")
         else:
-            body["images"] = _image_list(images)
+            body["images"] = media_list(
+                images, "images=", "an input image", " (give a single image as image=)"
+            )
         return await self._post(
-            "/images/edits", body, extra_headers, extra_body, timeout, max_retries
-        )
-
-    async def _post(
-        self,
-        path: str,
-        body: dict[str, Any],
-        extra_headers: Mapping[str, str] | None,
-        extra_body: Mapping[str, Any] | None,
-        timeout: TimeoutTypes | NotGiven,
-        max_retries: int | None,
-    ) -> ImagesResponse:
-        if extra_body:
-            body.update(extra_body)
-        return await self._client.request(
-            "POST",
-            path,
-            body=encode_json(body),
-            extra_headers=extra_headers,
-            timeout=timeout,
-            max_retries=max_retries,
-            decode=lambda reply: decode_object(reply, ImagesResponse),
+            "/images/edits", body, _decode_images, extra_headers, extra_body, timeout, max_retries
         )
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from .._request_params import RESPONSES_PARAMETERS as PARAMETERS
-from .._request_shapes import wire_tool
+from .._request_body import RESPONSES_BODY
 from .._responses_stream import ResponseStream, ResponseStreamManager
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._serialization import encode_json
 from .._timeout import TimeoutTypes
 from ..types.responses import Response, ResponseDeleted
 from ._decode import decode_object, path_segment
@@ -35,43 +33,6 @@ def _input(value: Any) -> Any:
             "e.g. [{'role': 'user', 'content': 'Hi'}]"
         )
     return value if isinstance(value, list) else list(value)
-
-
-def _tool(tool: Any) -> Any:
-    """A tool in the Responses API's flat shape (``{"type": "function", "name": ...}``).
-
-    A :class:`~grok_async.FunctionTool`, a :class:`~grok_async.Tool` or a chat-completions
-    dict (``{"type": "function", "function": {...}}``) is flattened; anything else (a flat
-    dict, ``{"type": "web_search"}``, ...) goes as it is. A function without
-    ``parameters`` gets the empty object schema (see ``_request_shapes``).
-    """
-    tool = wire_tool(tool)
-    if isinstance(tool, Mapping) and isinstance(tool.get("function"), Mapping):
-        function = {k: v for k, v in tool["function"].items() if v is not None}
-        return {"type": tool.get("type", "function"), **function}
-    return tool
-
-
-def _body(
-    model: str,
-    input: Any,
-    stream: bool | None,
-    params: Mapping[str, Any],
-    extra_body: Mapping[str, Any] | None,
-) -> bytes:
-    """The JSON request body: unset (None) parameters are left out, never sent as null."""
-    body: dict[str, Any] = {"model": model, "input": _input(input)}
-    if stream:
-        body["stream"] = True
-    for name, value in params.items():
-        if value is not None:
-            body[name] = value
-    tools = body.get("tools")
-    if tools is not None:
-        body["tools"] = [_tool(tool) for tool in tools]
-    if extra_body:
-        body.update(extra_body)
-    return encode_json(body)
 
 
 def _response_path(response_id: str) -> str:
@@ -235,13 +196,9 @@ class Responses:
             APIConnectionError, APITimeoutError: after the retries are spent.
             APIResponseValidationError: a body that is not a response.
         """
-        if not params.keys() <= PARAMETERS:
-            unknown = ", ".join(sorted(params.keys() - PARAMETERS))
-            raise TypeError(
-                f"create() got unexpected keyword arguments: {unknown} "
-                "(send parameters this library does not know yet with extra_body=)"
-            )
-        body = _body(model, input, stream, params, extra_body)
+        body = RESPONSES_BODY.build(
+            {"model": model, "input": _input(input)}, stream, params, extra_body
+        )
         client = self._client
         if stream:
             response = await client.open_stream(

@@ -16,16 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._errors import APIResponseValidationError, APITimeoutError, VideoGenerationError
+from .._errors import APITimeoutError, VideoGenerationError
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._serialization import encode_json
 from .._timeout import TimeoutTypes
 from ..types.videos import VideoResult
-from ._decode import decode_object, json_of, path_segment
+from ._decode import decode_object, job_id, path_segment
+from ._media import MediaInput, MediaResource, media_list, media_object
 from ._polling import check_wait, poll_until
 
 if TYPE_CHECKING:
-    from .._requester import Requester
     from .._response import HTTPResponse
 
 __all__ = ["MediaInput", "VideoGenerationError", "VideoJob", "Videos"]
@@ -36,31 +35,9 @@ DEFAULT_VIDEO_WAIT_TIMEOUT = 900.0
 DEFAULT_VIDEO_POLL_INTERVAL = 1.0
 DEFAULT_VIDEO_MAX_POLL_INTERVAL = 5.0
 
-#: An input image or video: a URL (``https://...`` or a ``data:`` URL), or an object as the
-#: API takes it, ``{"url": ...}`` or ``{"file_id": ...}``.
-MediaInput = str | Mapping[str, Any]
-
 #: What ``wait(on_progress=...)`` calls with each poll's result: a function or a coroutine
 #: function.
 ProgressCallback = Callable[[VideoResult], "Awaitable[object] | object"]
-
-
-def _media(value: object, what: str) -> Mapping[str, Any]:
-    if isinstance(value, str):
-        return {"url": value}
-    if isinstance(value, Mapping):
-        return value
-    raise TypeError(
-        f"{what} must be a URL string or a mapping such as {{'url': ...}} or "
-        f"{{'file_id': ...}}, not {type(value).__name__}"
-    )
-
-
-def _media_list(values: object, what: str) -> list[Mapping[str, Any]]:
-    # A string iterates over characters and a mapping over keys: neither is a list.
-    if isinstance(values, (str, bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
-        raise TypeError(f"{what} takes a list of images, not {type(values).__name__}")
-    return [_media(value, what) for value in values]
 
 
 def _body(prompt: object, **optional: Any) -> dict[str, Any]:
@@ -77,19 +54,6 @@ def _body(prompt: object, **optional: Any) -> dict[str, Any]:
     if prompt is not None:
         body = {"prompt": prompt, **body}
     return body
-
-
-def _decode_start(reply: HTTPResponse) -> str:
-    data = json_of(reply)
-    request_id = data.get("request_id") if isinstance(data, Mapping) else None
-    if not isinstance(request_id, str) or not request_id:
-        raise APIResponseValidationError(
-            "A video request was answered without a request_id.",
-            status_code=reply.status,
-            body=reply.body[:2048].decode("utf-8", "replace"),
-            request_id=reply.request_id,
-        )
-    return request_id
 
 
 def _decode_result(reply: HTTPResponse) -> VideoResult:
@@ -153,11 +117,8 @@ class VideoJob:
         )
 
 
-class Videos:
+class Videos(MediaResource):
     """``client.videos``"""
-
-    def __init__(self, client: Requester) -> None:
-        self._client = client
 
     async def generate(
         self,
@@ -198,17 +159,17 @@ class Videos:
             duration=duration,
             aspect_ratio=aspect_ratio,
             resolution=resolution,
-            image=None if image is None else _media(image, "image"),
+            image=None if image is None else media_object(image, "image"),
             reference_images=(
                 None
                 if reference_images is None
-                else _media_list(reference_images, "reference_images")
+                else media_list(reference_images, "reference_images", "reference_images")
             ),
             upload_url=upload_url,
             user=user,
         )
-        return await self._start(
-            "/videos/generations", body, extra_headers, extra_body, timeout, max_retries
+        return await self._post(
+            "/videos/generations", body, self._job, extra_headers, extra_body, timeout, max_retries
         )
 
     async def edit(
@@ -236,10 +197,14 @@ class Videos:
         if prompt is None:
             raise TypeError("edit() needs a prompt saying what to change")
         body = _body(
-            prompt, video=_media(video, "video"), model=model, upload_url=upload_url, user=user
+            prompt,
+            video=media_object(video, "video"),
+            model=model,
+            upload_url=upload_url,
+            user=user,
         )
-        return await self._start(
-            "/videos/edits", body, extra_headers, extra_body, timeout, max_retries
+        return await self._post(
+            "/videos/edits", body, self._job, extra_headers, extra_body, timeout, max_retries
         )
 
     async def extend(
@@ -268,13 +233,13 @@ class Videos:
             raise TypeError("extend() needs a prompt saying what happens next")
         body = _body(
             prompt,
-            video=_media(video, "video"),
+            video=media_object(video, "video"),
             duration=duration,
             model=model,
             upload_url=upload_url,
         )
-        return await self._start(
-            "/videos/extensions", body, extra_headers, extra_body, timeout, max_retries
+        return await self._post(
+            "/videos/extensions", body, self._job, extra_headers, extra_body, timeout, max_retries
         )
 
     async def retrieve(
@@ -370,24 +335,6 @@ class Videos:
             late=late,
         )
 
-    async def _start(
-        self,
-        path: str,
-        body: dict[str, Any],
-        extra_headers: Mapping[str, str] | None,
-        extra_body: Mapping[str, Any] | None,
-        timeout: TimeoutTypes | NotGiven,
-        max_retries: int | None,
-    ) -> VideoJob:
-        if extra_body:
-            body.update(extra_body)
-        request_id = await self._client.request(
-            "POST",
-            path,
-            body=encode_json(body),
-            extra_headers=extra_headers,
-            timeout=timeout,
-            max_retries=max_retries,
-            decode=_decode_start,
-        )
-        return VideoJob(request_id, videos=self)
+    def _job(self, reply: HTTPResponse) -> VideoJob:
+        """The job a start's answer names."""
+        return VideoJob(job_id(reply, "video"), videos=self)
