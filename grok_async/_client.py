@@ -35,6 +35,7 @@ from ._settings import (
     check_headers,
     check_key,
     check_seconds,
+    check_session,
     checked_base_url,
     checked_rate,
     checked_timeout,
@@ -87,12 +88,6 @@ _RESOURCES = {
     "files": (".resources.files", "Files"),
     "batches": (".resources.batches", "Batches"),
 }
-
-
-def _is_session(value: object) -> bool:
-    import aiohttp  # already imported by the transport: no cost here
-
-    return isinstance(value, aiohttp.ClientSession)
 
 
 class AsyncGrok(Pipeline):
@@ -162,10 +157,7 @@ class AsyncGrok(Pipeline):
             )
         # Every setting is checked here, so a mistake shows when the client is made.
         check_key(api_key, from_environment)
-        if session is not None and not _is_session(session):
-            raise ConfigurationError(
-                f"session must be an aiohttp.ClientSession or None, not {type(session).__name__}"
-            )
+        check_session(session)
         requests_per_minute = checked_rate("requests_per_minute", requests_per_minute)
         tokens_per_minute = checked_rate("tokens_per_minute", tokens_per_minute)
         self._api_key = api_key

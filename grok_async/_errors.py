@@ -11,6 +11,7 @@
     ├── ToolArgumentsError           run_tools(): the model's arguments do not fit (a ValueError)
     ├── MaxToolRoundsError           run_tools(): still calling tools after max_rounds
     ├── RateLimiterError             a shared (Redis) rate limiter is down (a ConnectionError)
+    ├── BatchInputError              batch run: the input file has bad lines (a ValueError)
     └── APIStatusError               .status_code .message .body .headers .request_id
         ├── BadRequestError            400
         ├── AuthenticationError        401, and 400 "Incorrect API key"
@@ -32,9 +33,10 @@ Mistakes in what a program passes are told apart by kind, one type each:
   conflicting arguments) or ``ValueError`` (a value out of range), as Python raises for
   any call.
 
-``status_error()`` is the one place a status code and body become an exception. Types the
-errors carry (a ``ChatCompletion``, a ``Response``...) are imported for type checkers only:
-their modules import the converter, which raises the errors of this module.
+``status_error()`` is the one place a status code and body become an exception. Every
+exception is defined here but ``ResponseFailedError``, which lives with the Responses
+stream (``_responses_stream``): it carries a typed ``Response``, whose module imports the
+converter, which raises the errors of this module, so naming it here would close a loop.
 """
 
 from __future__ import annotations
@@ -49,7 +51,6 @@ from ._ratelimits import read_rate_limits
 
 if TYPE_CHECKING:
     from .types.chat import ChatCompletion
-    from .types.responses import Response
     from .types.tool_runs import ToolCallResult
     from .types.videos import VideoResult
 
@@ -71,7 +72,6 @@ __all__ = [
     "RateLimitError",
     "RateLimiterError",
     "RequestTooLargeError",
-    "ResponseFailedError",
     "StructuredOutputError",
     "ToolArgumentsError",
     "UnprocessableEntityError",
@@ -340,26 +340,6 @@ def status_error(
 
 
 # -- errors of particular features -----------------------------------------------------------
-
-
-class ResponseFailedError(GrokError):
-    """The streamed response ended with ``response.failed``.
-
-    Raised by :meth:`ResponseStream.get_final_response`; ``response`` is the failed
-    :class:`~grok_async.types.responses.Response` (its ``error`` says why), ``code`` the
-    server's error code when it sent one.
-    """
-
-    def __init__(self, response: Response, *, request_id: str | None = None) -> None:
-        error = response.error
-        code = error.get("code") if isinstance(error, dict) else None
-        text = error.get("message") if isinstance(error, dict) else error
-        detail = f": {text}" if isinstance(text, str) and text else ""
-        label = f" ({code})" if isinstance(code, (str, int)) else ""
-        super().__init__(f"The response {response.id or '(no id)'} failed{label}{detail}")
-        self.response = response
-        self.code: str | int | None = code if isinstance(code, (str, int)) else None
-        self.request_id = request_id
 
 
 class StructuredOutputError(APIResponseValidationError):

@@ -32,7 +32,7 @@ from typing import Any
 from attrs import evolve
 
 from ._constants import DEFAULT_MAX_EVENT_SIZE
-from ._errors import GrokError, ResponseFailedError
+from ._errors import GrokError
 from ._response import HTTPResponse
 from ._serialization import describe_structure_error
 from ._sse import RawEvent
@@ -73,6 +73,26 @@ def _is_error(name: str, payload: Any) -> bool:
     # A typed payload is an error only when it says so; an untyped one carrying "error"
     # is the chat-style error event some gateways send.
     return kind == "error" if kind is not None else "error" in payload
+
+
+class ResponseFailedError(GrokError):
+    """The streamed response ended with ``response.failed``.
+
+    Raised by :meth:`ResponseStream.get_final_response`; ``response`` is the failed
+    :class:`~grok_async.types.responses.Response` (its ``error`` says why), ``code`` the
+    server's error code when it sent one.
+    """
+
+    def __init__(self, response: Response, *, request_id: str | None = None) -> None:
+        error = response.error
+        code = error.get("code") if isinstance(error, dict) else None
+        text = error.get("message") if isinstance(error, dict) else error
+        detail = f": {text}" if isinstance(text, str) and text else ""
+        label = f" ({code})" if isinstance(code, (str, int)) else ""
+        super().__init__(f"The response {response.id or '(no id)'} failed{label}{detail}")
+        self.response = response
+        self.code: str | int | None = code if isinstance(code, (str, int)) else None
+        self.request_id = request_id
 
 
 class ResponseStream(AsyncStream[ResponseStreamEvent]):

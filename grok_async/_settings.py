@@ -27,6 +27,7 @@ __all__ = [
     "check_headers",
     "check_key",
     "check_seconds",
+    "check_session",
     "checked_base_url",
     "checked_rate",
     "checked_timeout",
@@ -132,6 +133,16 @@ def check_count(name: str, value: object, minimum: int) -> int:
     if value < minimum:
         raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+def check_session(session: object) -> None:
+    """Refuse a ``session=`` that is not an ``aiohttp.ClientSession``."""
+    import aiohttp  # already imported by the transport: no cost here
+
+    if session is not None and not isinstance(session, aiohttp.ClientSession):
+        raise ConfigurationError(
+            f"session must be an aiohttp.ClientSession or None, not {type(session).__name__}"
+        )
 
 
 def _positive_seconds(value: object) -> bool:
