@@ -142,7 +142,7 @@ class LazyExports:
         if not isinstance(source, str):
             raise AttributeError(
                 f"{self._package}'s lazily loaded names are read from its source, which this "
-                "installation lacks; import them from the module that defines them"
+                "installation lacks: include the package's .py files"
             )
         return source
 
