@@ -15,7 +15,8 @@ from aiohttp import web
 
 from ._options import Options
 from ._records import RecordedRequest, Stats
-from ._server import Emulator, Replier, ReplyItem
+from ._script import Replier, ReplyItem
+from ._server import Emulator
 
 __all__ = ["FakeGrok"]
 
@@ -258,7 +259,7 @@ class FakeGrok:
     def enqueue(self, *items: ReplyItem) -> None:
         """Script the next chat answers: each item answers one request, in order, before
         ``replies`` is consulted. Thread-safe."""
-        self._emulator.queue.extend(items)
+        self._emulator.script.queue.extend(items)
 
     def add_document(
         self,

@@ -1,7 +1,7 @@
 """Faults: the ways a real API call goes wrong, scripted or drawn at random.
 
-A ``Fault`` only describes what to do; the server (``_server.py``) carries it out, because
-only it knows where in a response each fault belongs.
+A ``Fault`` only describes what to do; ``_delivery.py`` carries it out, because only the
+response being sent knows where each fault belongs.
 """
 
 from __future__ import annotations

@@ -156,6 +156,12 @@ class ImageStudio:
 
     # -- handlers --------------------------------------------------------------------------
 
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        """Serve generations, edits and the images they link to on ``router``."""
+        router.add_post("/v1/images/generations", self.generations)
+        router.add_post("/v1/images/edits", self.edits)
+        router.add_get(IMAGE_PATH + "{name}", self.serve)
+
     async def generations(self, request: web.Request) -> web.StreamResponse:
         """``POST /v1/images/generations``"""
         return await self._answer(request, edit=False)

@@ -26,19 +26,21 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 import orjson
 from aiohttp import web
 
 from ._catalog import Catalog, ModelInfo, is_reasoning_model
+from ._delivery import send_json, write_events
 from ._documents import DocumentStore
 from ._errors import error_response, nested_error_response
 from ._faults import Fault
-from ._replies import Answer, Reply, build_answer, default_reply
+from ._replies import Answer, build_answer, default_reply
 from ._response_events import error_event, stream_events
+from ._script import Script
 from ._server_tools import ServerTools
 from ._tickets import note_answer
 from ._usage import responses_usage
@@ -49,41 +51,6 @@ from ._validation import (
     parse_json_body,
     type_error,
 )
-
-
-class _Media(Protocol):
-    @property
-    def documents(self) -> DocumentStore: ...
-
-
-class Host(Protocol):
-    """What the Responses endpoint uses of its emulator (``_server.Emulator``): the model
-    catalogue, the documents its file search reads, and the chat endpoint's ways to draw a
-    fault or scripted replies and to send JSON or SSE with a fault applied."""
-
-    @property
-    def catalog(self) -> Catalog: ...
-    @property
-    def media(self) -> _Media: ...
-
-    async def _fault_or_script(
-        self, request: web.Request, body: dict[str, Any]
-    ) -> tuple[Fault | None, Sequence[Reply] | None, web.StreamResponse | None]: ...
-
-    async def _send_json(
-        self, request: web.Request, data: bytes, fault: Fault | None
-    ) -> web.StreamResponse: ...
-
-    async def _write_events(
-        self,
-        request: web.Request,
-        events: Sequence[bytes],
-        fault: Fault | None,
-        *,
-        error_event: Callable[[Fault, int], bytes],
-        broken_event: bytes,
-    ) -> web.StreamResponse: ...
-
 
 __all__ = ["ResponsesEndpoint"]
 
@@ -216,9 +183,9 @@ def _chat_tool_choice(choice: Any) -> Any:
     return choice
 
 
-def _check(body: Mapping[str, Any], emulator: Host) -> ModelInfo:
+def _check(body: Mapping[str, Any], catalog: Catalog) -> ModelInfo:
     """Validate a ``/v1/responses`` body the way xAI does; return the model."""
-    model = language_model(body, emulator.catalog, "respond")
+    model = language_model(body, catalog, "respond")
     _check_ranges(
         {key: body[key] for key in _CHECKED_AS_ON_CHAT if key in body}
         | {"parallel_tool_calls": body.get("parallel_tool_calls")}
@@ -244,24 +211,38 @@ def _check(body: Mapping[str, Any], emulator: Host) -> ModelInfo:
 class ResponsesEndpoint:
     """The Responses API of one emulator: its handlers and its stored responses."""
 
-    def __init__(self, emulator: Host) -> None:
-        self._emulator = emulator
+    def __init__(
+        self,
+        catalog: Catalog,
+        documents: DocumentStore,
+        script: Script,
+        *,
+        tokens_per_second: float | None,
+    ) -> None:
+        self._catalog = catalog
+        self._script = script
+        self._tokens_per_second = tokens_per_second
         self._stored: dict[str, _Stored] = {}
-        self._server_tools = ServerTools(emulator.media.documents)
+        self._server_tools = ServerTools(documents)
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        """Serve creating, retrieving and deleting responses on ``router``."""
+        router.add_post("/v1/responses", self.create)
+        router.add_get("/v1/responses/{response_id}", self.retrieve)
+        router.add_delete("/v1/responses/{response_id}", self.delete)
 
     # -- handlers ------------------------------------------------------------------------
 
     async def create(self, request: web.Request) -> web.StreamResponse:
         """``POST /v1/responses``."""
-        emulator = self._emulator
         try:
             body = parse_json_body(request.content_type, await request.read())
-            model = _check(body, emulator)
+            model = _check(body, self._catalog)
             messages = self._conversation(body)
             server_tools = self._server_tools.plan(body)
         except InvalidRequest as exc:
             return error_response(exc.status, exc.message)
-        fault, replies, early = await emulator._fault_or_script(request, body)
+        fault, replies, early = await self._script.draw(request, body)
         if early is not None:
             return early
         chat = self._chat_request(body, model, messages)
@@ -277,7 +258,7 @@ class ResponsesEndpoint:
             return await self._stream(request, payload, fault)
         if fault is not None and fault.kind == "error_event":
             return nested_error_response(fault.message, fault.code)
-        return await emulator._send_json(request, orjson.dumps(payload), fault)
+        return await send_json(request, orjson.dumps(payload), fault)
 
     async def retrieve(self, request: web.Request) -> web.StreamResponse:
         """``GET /v1/responses/{response_id}``."""
@@ -421,10 +402,11 @@ class ResponsesEndpoint:
         self, request: web.Request, payload: dict[str, Any], fault: Fault | None
     ) -> web.StreamResponse:
         """Send ``payload`` as the named events of a Responses stream, with ``fault``."""
-        return await self._emulator._write_events(
+        return await write_events(
             request,
             stream_events(payload),
             fault,
+            tokens_per_second=self._tokens_per_second,
             error_event=error_event,
             broken_event=b'event: response.output_text.delta\ndata: {"type":\n\n',
         )
