@@ -426,9 +426,7 @@ class Pipeline:
         timeout: Limits,
     ) -> HTTPResponse:
         """One attempt of a call: its response with the whole body read."""
-        response = await self._send(timings, call, method, url, headers, body, timeout)
-        if response.status >= 400 or logger.isEnabledFor(logging.DEBUG):
-            await self._headers_arrived(response, timings, method, url)
+        response = await self._open_once(timings, call, method, url, headers, body, timeout)
         response.body = await response.read(self.max_response_size)
         return response
 
