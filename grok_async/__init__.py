@@ -10,7 +10,7 @@ async with AsyncGrok() as client:
 
 from typing import TYPE_CHECKING, Any
 
-from . import _lazy
+from . import _exports_table, _lazy
 from ._client import AsyncGrok as AsyncGrok
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIResponseValidationError as APIResponseValidationError
@@ -197,10 +197,10 @@ if TYPE_CHECKING:
     from .types.videos import VideoUsage as VideoUsage
 
 # Every public name is imported above as `Name as Name` (what tells type checkers it is
-# re-exported), and only there: `__all__`, `dir()` and the names in the TYPE_CHECKING block,
-# which load on first use so `import grok_async` costs no more for them, are read from those
-# lines (see _lazy.py).
-_exports = _lazy.LazyExports(__name__, globals(), rehome=__name__)
+# re-exported), and only there. `__all__`, `dir()` and the names in the TYPE_CHECKING block,
+# which load on first use so `import grok_async` costs no more for them, come from
+# _exports_table.py, generated from these lines by `python tools/exports_table.py` (see _lazy.py).
+_exports = _lazy.LazyExports(__name__, globals(), _exports_table, rehome=__name__)
 
 
 def __getattr__(name: str) -> Any:

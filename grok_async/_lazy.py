@@ -7,25 +7,33 @@ its ``if TYPE_CHECKING:`` block load on first use, so ``import grok_async`` pays
 what chat needs (the Responses API, structured outputs, tools, the model catalogues and
 the shared rate limiter together cost as much import time as the rest of the package).
 
-At run time a ``TYPE_CHECKING`` import does not run, so ``LazyExports`` reads the same
-lines from the package's source, on the first lookup that needs them (never during
-``import``): they give ``__all__``, ``dir()`` and which module each lazy name comes from.
-There is no second list to keep in step. An installation without the package's ``.py``
-source (some freezers ship only bytecode) cannot load the lazy names; it gets an
-``AttributeError`` that says so.
+At run time a ``TYPE_CHECKING`` import does not run, so ``LazyExports`` needs those lines in
+another form: the package's ``_exports_table.py``, which ``python tools/exports_table.py``
+generates from them (``read_exports`` and ``render_table``) and a test keeps current. The
+table is code, not a reading of the source, so an installation that ships only bytecode
+(a freezer's archive, a zip of ``.pyc`` files) loads the lazy names like any other. The
+package imports its table with a plain ``from . import _exports_table``, which freezers
+that follow imports see and bundle.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
-import os
 from collections.abc import Iterable, Mapping
+from types import ModuleType
 from typing import Any
 
 import attrs
 
-__all__ = ["Exports", "LazyExports", "read_exports", "rehome"]
+__all__ = ["Exports", "LazyExports", "read_exports", "rehome", "render_table"]
+
+
+def _by_module(exports: Exports) -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for name, module in exports.module_of.items():
+        grouped.setdefault(module, []).append(name)
+    return {module: tuple(names) for module, names in grouped.items()}
 
 
 @attrs.frozen
@@ -34,10 +42,12 @@ class Exports:
 
     #: Every public name, in ``__all__``'s order.
     names: tuple[str, ...]
-    #: The lazily loaded ones: ``{module, relative to the package: (names...)}``.
-    lazy: Mapping[str, tuple[str, ...]]
-    #: The module of each lazily loaded name.
+    #: The module of each lazily loaded name, relative to the package, in source order.
     module_of: Mapping[str, str]
+    #: The lazily loaded names grouped by module: ``{module: (names...)}``.
+    lazy: Mapping[str, tuple[str, ...]] = attrs.field(
+        init=False, default=attrs.Factory(_by_module, takes_self=True)
+    )
 
 
 def read_exports(source: str) -> Exports:
@@ -46,24 +56,18 @@ def read_exports(source: str) -> Exports:
     (loaded on first use). Other imports (``from typing import Any``, ``from . import
     _lazy``) are the module's own business."""
     names: list[str] = []
-    lazy: dict[str, list[str]] = {}
+    module_of: dict[str, str] = {}
     for node in ast.parse(source).body:
         if isinstance(node, ast.ImportFrom):
             names.extend(_reexported(node))
         elif isinstance(node, ast.If) and _is_type_checking(node.test):
             for inner in node.body:
-                if not isinstance(inner, ast.ImportFrom):
-                    continue
-                found = _reexported(inner)
-                if found:
+                if isinstance(inner, ast.ImportFrom):
                     module = "." * inner.level + (inner.module or "")
-                    lazy.setdefault(module, []).extend(found)
-                    names.extend(found)
-    return Exports(
-        names=tuple(sorted(names, key=_all_order)),
-        lazy={module: tuple(found) for module, found in lazy.items()},
-        module_of={name: module for module, found in lazy.items() for name in found},
-    )
+                    for name in _reexported(inner):
+                        module_of[name] = module
+                        names.append(name)
+    return Exports(names=tuple(sorted(names, key=_all_order)), module_of=module_of)
 
 
 def _reexported(node: ast.ImportFrom) -> list[str]:
@@ -81,12 +85,38 @@ def _all_order(name: str) -> tuple[int, str]:
     return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
 
 
+def render_table(package: str, exports: Exports) -> str:
+    """The text of *package*'s ``_exports_table.py``, holding *exports* (formatted as ruff
+    formats it, so the generated file passes ``ruff format --check``)."""
+    lines = [
+        f'"""The exports of ``{package}``, generated from the imports in its ``__init__.py`` by',
+        "``python tools/exports_table.py``: do not edit. tests/test_exports.py fails when this",
+        "table and those imports disagree; ``_lazy.LazyExports`` reads it at run time.",
+        '"""',
+        "",
+        "#: ``__all__``: every public name.",
+        "ALL: tuple[str, ...] = (",
+        *(f'    "{name}",' for name in exports.names),
+        ")",
+        "",
+        "#: The module (relative to the package) of each name loaded on first use.",
+    ]
+    if exports.module_of:
+        lines.append("LAZY: dict[str, str] = {")
+        lines.extend(f'    "{name}": "{module}",' for name, module in exports.module_of.items())
+        lines.append("}")
+    else:
+        lines.append("LAZY: dict[str, str] = {}")
+    return "\n".join(lines) + "\n"
+
+
 class LazyExports:
     """The exports of one package, for its module-level ``__getattr__`` and ``__dir__``.
 
-    Usage, at the end of the package's ``__init__``::
+    Usage, at the end of the package's ``__init__`` (which imports its generated
+    ``_exports_table``)::
 
-        _exports = LazyExports(__name__, globals())
+        _exports = LazyExports(__name__, globals(), _exports_table)
 
         def __getattr__(name: str) -> Any:
             return _exports.load(name)
@@ -96,18 +126,24 @@ class LazyExports:
     """
 
     def __init__(
-        self, package: str, namespace: dict[str, Any], *, rehome: str | None = None
+        self,
+        package: str,
+        namespace: dict[str, Any],
+        table: ModuleType,
+        *,
+        rehome: str | None = None,
     ) -> None:
         self._package = package
         self._namespace = namespace
+        self._table = table
         self._rehome = rehome
         self._exports: Exports | None = None
 
     @property
     def exports(self) -> Exports:
-        """The package's exports, read from its source the first time they are asked for."""
+        """The package's exports, as its generated table holds them."""
         if self._exports is None:
-            self._exports = read_exports(self._source())
+            self._exports = Exports(names=self._table.ALL, module_of=self._table.LAZY)
         return self._exports
 
     def load(self, name: str) -> Any:
@@ -129,22 +165,6 @@ class LazyExports:
     def dir(self) -> list[str]:
         """The package's public names, sorted: its ``dir()``."""
         return sorted(self.exports.names)
-
-    def _source(self) -> str:
-        # From the namespace, never getattr() on the module: that would come back here.
-        path = self._namespace.get("__file__")
-        if isinstance(path, str) and path.endswith(".py") and os.path.isfile(path):
-            with open(path, encoding="utf-8") as file:
-                return file.read()
-        # A package in a zip archive has no file, but its loader has the source.
-        get_source = getattr(self._namespace.get("__loader__"), "get_source", None)
-        source = get_source(self._package) if get_source is not None else None
-        if not isinstance(source, str):
-            raise AttributeError(
-                f"{self._package}'s lazily loaded names are read from its source, which this "
-                "installation lacks: include the package's .py files"
-            )
-        return source
 
 
 def rehome(values: Iterable[Any], package: str) -> None:

@@ -1,10 +1,14 @@
 """The public surface: every exported name resolves, reads as ``grok_async.X``, is written
-once (as a ``Name as Name`` import, from which ``__all__`` and the lazy table are read), and
-the feature modules load only when first used."""
+once (as a ``Name as Name`` import, from which the table of ``__all__`` and the lazy names is
+generated), the feature modules load only when first used, and they load from bytecode or a
+zip archive as well as from source."""
 
 from __future__ import annotations
 
 import ast
+import compileall
+import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,7 +20,7 @@ import pytest
 
 import grok_async
 import grok_async.types
-from grok_async._lazy import Exports, LazyExports, read_exports
+from grok_async._lazy import Exports, read_exports, render_table
 
 # Modules `import grok_async` must not load: each feature pays its import time on first use.
 LAZY_MODULES = [
@@ -134,9 +138,9 @@ def test_from_package_import_star_brings_every_public_name() -> None:
     assert result.stdout.strip() == repr(public)
 
 
-def test_import_neither_loads_a_lazy_name_nor_reads_the_source() -> None:
+def test_import_loads_no_lazy_name_until_used() -> None:
     """``import grok_async`` leaves every lazy name (and its module) unloaded and has not
-    read the package source yet; each lazy name then resolves to its module's object."""
+    built ``__all__`` yet; each lazy name then resolves to its module's object."""
     tables = {
         package.__name__: dict(_exports_of(package).module_of)
         for package in (grok_async, grok_async.types)
@@ -189,37 +193,123 @@ def test_read_exports_takes_redundant_aliases_only() -> None:
     assert exports.module_of == {"Gamma": ".b", "Epsilon": ".b", "DELTA": "..c"}
 
 
-def test_a_package_without_source_says_why_its_lazy_names_are_missing() -> None:
-    """Where the source is not installed (bytecode only), a lazy name is an AttributeError
-    that says why, so ``hasattr`` and ``getattr(..., default)`` still work."""
-    frozen = ModuleType("frozen_pkg")  # no __file__, no loader: a frozen package
-    exports = LazyExports("frozen_pkg", vars(frozen))
-    with pytest.raises(AttributeError, match="read from its source, which this installation"):
-        exports.load("Response")
+REPO = Path(__file__).resolve().parent.parent
+REGENERATE = "python tools/exports_table.py"
 
 
-def test_a_package_in_a_zip_archive_loads_its_lazy_names(tmp_path: Path) -> None:
-    """Without a file on disk, the lazy table is read through the package's loader."""
-    archive = tmp_path / "packages.zip"
-    init = (
-        "from typing import TYPE_CHECKING, Any\n"
-        "from grok_async import _lazy\n"
-        "if TYPE_CHECKING:\n"
-        "    from json import JSONDecoder as JSONDecoder\n"
-        "_exports = _lazy.LazyExports(__name__, globals())\n"
-        "def __getattr__(name: str) -> Any:\n"
-        "    return _exports.load(name)\n"
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_generated_table_matches_the_init_imports(package: ModuleType) -> None:
+    """The table ``LazyExports`` reads at run time is what the ``__init__`` imports declare
+    now: adding, moving or removing an export without regenerating fails here."""
+    assert package.__file__ is not None
+    table = Path(package.__file__).with_name("_exports_table.py")
+    expected = render_table(package.__name__, _exports_of(package))
+    current = table.read_text(encoding="utf-8") if table.is_file() else ""
+    assert current == expected, (
+        f"{table.relative_to(REPO)} does not match the imports of {package.__name__}'s "
+        f"__init__.py: regenerate it with `{REGENERATE}`"
     )
-    with zipfile.ZipFile(archive, "w") as zipped:
-        zipped.writestr("zipped_pkg/__init__.py", init)
-    code = (
-        f"import sys; sys.path.insert(0, {str(archive)!r})\n"
-        "import json, zipped_pkg\n"
-        "assert zipped_pkg.JSONDecoder is json.JSONDecoder\n"
-        "print(zipped_pkg.__all__, zipped_pkg.__loader__.__class__.__name__)\n"
-    )
+
+
+def test_the_regenerate_command_finds_every_table_current() -> None:
+    """The command the failure above names reads the same sources and agrees with the
+    committed tables (``--check`` writes nothing)."""
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, *REGENERATE.split()[1:], "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def _bytecode_only(package_dir: Path, site: Path) -> Path:
+    """A copy of *package_dir* under *site* as a bytecode-only build ships it: a legacy
+    ``.pyc`` where each ``.py`` was, and no source."""
+    copy = shutil.copytree(package_dir, site / package_dir.name, ignore=_no_caches)
+    assert compileall.compile_dir(copy, legacy=True, quiet=1)
+    for source in copy.rglob("*.py"):
+        source.unlink()
+    return site
+
+
+def _no_caches(directory: str, names: list[str]) -> list[str]:
+    return [name for name in names if name == "__pycache__"]
+
+
+def _zipped(tree: Path, archive: Path) -> Path:
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(tree.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                zipped.write(path, path.relative_to(tree).as_posix())
+    return archive
+
+
+def _describe(value: object) -> str:
+    return f"{getattr(value, '__module__', '')}:{getattr(value, '__qualname__', repr(value))}"
+
+
+_INSTALLED_CHECK = """
+import json, sys
+sys.path.insert(0, ENTRY)
+from grok_async import Response, run_tools
+import grok_async, grok_async.types
+from grok_async.types.responses import Response as defined_response
+assert Response is defined_response
+assert run_tools is sys.modules["grok_async._tool_runs"].run_tools
+def describe(value):
+    return f"{getattr(value, '__module__', '')}:{getattr(value, '__qualname__', repr(value))}"
+packages = (grok_async, grok_async.types)
+print(json.dumps({
+    "file": grok_async.__file__,
+    "loader": type(grok_async.__loader__).__name__,
+    "has_source": grok_async.__loader__.get_source("grok_async") is not None,
+    "exports": {p.__name__: [[n, describe(getattr(p, n))] for n in p.__all__] for p in packages},
+    "dir": {p.__name__: dir(p) for p in packages},
+}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("layout", "loader", "has_source"),
+    [
+        pytest.param("bytecode", "SourcelessFileLoader", False, id="bytecode-only-directory"),
+        pytest.param("zip-sources", "zipimporter", True, id="zip-of-sources"),
+        pytest.param("zip-bytecode", "zipimporter", False, id="zip-of-bytecode"),
+    ],
+)
+def test_lazy_names_load_however_the_package_is_installed(
+    tmp_path: Path, layout: str, loader: str, has_source: bool
+) -> None:
+    """Without the ``.py`` files (a freezer's bytecode-only build) or inside a zip archive,
+    ``from grok_async import Response``, ``__all__`` and ``dir()`` work and name the same
+    objects as in a source install: the lazy table is code, not a reading of the source."""
+    package_dir = Path(grok_async.__file__).parent
+    if layout == "bytecode":
+        entry = _bytecode_only(package_dir, tmp_path / "site")
+    elif layout == "zip-sources":
+        copy = shutil.copytree(package_dir, tmp_path / "src" / "grok_async", ignore=_no_caches)
+        entry = _zipped(copy.parent, tmp_path / "sources.zip")
+    else:
+        entry = _zipped(_bytecode_only(package_dir, tmp_path / "site"), tmp_path / "pyc.zip")
+    code = _INSTALLED_CHECK.replace("ENTRY", repr(str(entry)))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["['JSONDecoder']", "zipimporter"]
+    seen = json.loads(result.stdout)
+    assert seen["file"].startswith(str(entry)), seen["file"]
+    assert (seen["loader"], seen["has_source"]) == (loader, has_source)
+    packages = (grok_async, grok_async.types)
+    assert seen["exports"] == {
+        p.__name__: [[n, _describe(getattr(p, n))] for n in p.__all__] for p in packages
+    }
+    assert seen["dir"] == {p.__name__: dir(p) for p in packages}
+    assert len(seen["exports"]["grok_async"]) > 100

@@ -1,11 +1,12 @@
 """A griffe extension for the API reference: a package's ``__all__`` as the package derives it.
 
 grok_async writes each public name once, as an import with a redundant alias (``from .x
-import Name as Name``) in its package's ``__init__``; ``__all__`` is computed from those
-lines when first asked for (``grok_async/_lazy.py``), so a static reader finds none and
-would take every import for a private one. This extension hands griffe the same list,
-read by the same function, so the reference resolves and cross-references those names as
-it would a written ``__all__``. Only the documentation's view changes.
+import Name as Name``) in its package's ``__init__``; ``__all__`` comes, when first asked
+for, from a table generated from those lines (``grok_async/_lazy.py``), so a static reader
+finds none and would take every import for a private one. This extension hands griffe the
+same list, read from the source by the function that generates the table, so the reference
+resolves and cross-references those names as it would a written ``__all__``. Only the
+documentation's view changes.
 """
 
 from __future__ import annotations

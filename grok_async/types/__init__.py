@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from .. import _lazy
+from . import _exports_table
 from .chat import ChatCompletion as ChatCompletion
 from .chat import ChatCompletionChunk as ChatCompletionChunk
 from .chat import ChatCompletionMessage as ChatCompletionMessage
@@ -128,10 +129,11 @@ if TYPE_CHECKING:
     from .videos import VideoResult as VideoResult
     from .videos import VideoUsage as VideoUsage
 
-# Every public name is imported above as `Name as Name`, and only there: `__all__`, `dir()`
+# Every public name is imported above as `Name as Name`, and only there. `__all__`, `dir()`
 # and the models of the Responses API, the catalogues and the smaller endpoints, which load
-# on first use, are read from those lines (see grok_async/_lazy.py).
-_exports = _lazy.LazyExports(__name__, globals())
+# on first use, come from _exports_table.py, generated from these lines by
+# `python tools/exports_table.py` (see grok_async/_lazy.py).
+_exports = _lazy.LazyExports(__name__, globals(), _exports_table)
 
 
 def __getattr__(name: str) -> Any:
