@@ -30,9 +30,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package and the tests."""
+    """mypy --strict on the package, the tests and the developer tools."""
     session.install("mypy>=1.10", "-e", ".[test]")
-    session.run("mypy", "--strict", "grok_async", "tests")
+    session.run("mypy", "--strict", "grok_async", "tests", "tools")
 
 
 @nox.session
