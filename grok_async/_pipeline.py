@@ -178,7 +178,7 @@ class Pipeline:
         """
         started = perf_counter()
         timings = Timings(attempts=0)
-        # The common case of each of these inline: this runs on every request.
+        # Each takes the usual case in place and calls its helper only for the rest.
         url = self._urls.get(path) or self._url(path)
         headers = self._headers if not extra_headers else self._call_headers(extra_headers)
         client_timeout = (

@@ -187,7 +187,7 @@ class SSEDecoder:
         if not chunk:
             return []
         if b"\r" not in chunk:
-            # The common case, LF only: one memchr-speed split of the whole chunk.
+            # The common case, LF only: one split of the whole chunk finds every line end.
             lines = chunk.split(b"\n")
             tail = lines.pop()  # after the last line end: unterminated, maybe empty
         else:
