@@ -28,6 +28,11 @@ with the range of those per-round ratios: a range that spans 1.00 is a differenc
 the noise. Every run is a fresh interpreter pinned to the client core, the variants
 interleaved (the order rotated each round).
 
+Then the two read-timeout mechanisms alone, in-process (best of 7): what each does per
+non-streamed call and per read of a body, over 64 requests in flight on one event loop
+(aiohttp's ``ResponseHandler`` timer calls as its ``data_received`` makes them, against
+the watch calls ``HTTPResponse`` makes), minus the same loop doing nothing.
+
 ``--at REV`` measures the variants in ``grok_async/`` as of git revision REV (one that
 still has the switches) and the checkout as it is beside them (``checkout``).
 
@@ -43,6 +48,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +198,75 @@ def report(runs: dict[tuple[str, str], list[dict[str, Any]]], variants: list[str
     return "\n".join(out)
 
 
+def mechanisms(in_flight: int = 64, rounds: int = 2_000) -> dict[str, float]:
+    """Microseconds of each read-timeout mechanism alone: per call and per read of a body.
+
+    ``in_flight`` requests take turns (one operation each, then the loop runs once), so
+    aiohttp's timers sit in a heap as large as under load, and its cancelled timers are
+    cleaned up as the loop does it.
+    """
+    from aiohttp.client_proto import ResponseHandler
+
+    from grok_async._watchdog import ReadWatchdog
+
+    async def timed(step: Any, items: list[Any]) -> float:
+        best = float("inf")
+        for _ in range(7):
+            start = time.perf_counter()
+            for _ in range(rounds):
+                for item in items:
+                    step(item)
+                await asyncio.sleep(0)
+            best = min(best, time.perf_counter() - start)
+        return best / (rounds * len(items))
+
+    def sock_read_call(proto: Any) -> None:
+        proto.start_timeout()  # the request is written
+        proto._reschedule_timeout()  # its response arrives (data_received)
+        proto._drop_timeout()  # the body is complete (on_eof)
+
+    def watch_call(watchdog: ReadWatchdog) -> None:
+        watch = watchdog.watch(900.0)  # Transport.send
+        watch.waiting = False  # HTTPResponse.__init__
+        watch.wait()  # HTTPResponse.read
+        watch.stop()  # HTTPResponse._release
+
+    def sock_read_read(proto: Any) -> None:
+        proto._reschedule_timeout()  # data_received, once per piece of the body
+
+    def watch_read(watch: Any) -> None:
+        watch.wait()  # HTTPResponse.read_chunk, before and after its read
+        watch.waiting = False
+
+    def nothing(item: Any) -> None:
+        pass
+
+    async def run() -> dict[str, float]:
+        loop = asyncio.get_running_loop()
+        protos = []
+        for _ in range(in_flight):
+            proto = ResponseHandler(loop)
+            proto.read_timeout = 900.0
+            proto.start_timeout()
+            protos.append(proto)
+        watchdog = ReadWatchdog()
+        watches = [watchdog.watch(900.0) for _ in range(in_flight)]
+        floor = await timed(nothing, protos)
+        result = {
+            "sock_read_call": await timed(sock_read_call, protos) - floor,
+            "watch_call": await timed(watch_call, [watchdog] * in_flight) - floor,
+            "sock_read_read": await timed(sock_read_read, protos) - floor,
+            "watch_read": await timed(watch_read, watches) - floor,
+        }
+        for proto in protos:
+            proto._drop_timeout()
+        for watch in watches:
+            watch.stop()
+        return result
+
+    return asyncio.run(run())
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         variant, load, base_url, total, server_pid = sys.argv[2:7]
@@ -221,6 +296,26 @@ def main() -> None:
                 {False: plain, True: paced}, variants=variants, reps=reps, quick=args.quick, at=at
             )
     print(report(runs, variants))
+    alone = mechanisms()
+    print(
+        "\nThe read-timeout mechanisms alone (in-process, 64 in flight, best of 7), "
+        "microseconds:\n\n"
+        + common.table(
+            ["", "aiohttp sock_read", "watchdog"],
+            [
+                [
+                    "per non-streamed call",
+                    f"{alone['sock_read_call'] * 1e6:.2f}",
+                    f"{alone['watch_call'] * 1e6:.2f}",
+                ],
+                [
+                    "per read of a body",
+                    f"{alone['sock_read_read'] * 1e6:.2f}",
+                    f"{alone['watch_read'] * 1e6:.2f}",
+                ],
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":
