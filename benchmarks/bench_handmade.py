@@ -6,7 +6,9 @@ event loop, ``_watchdog.py``, instead of aiohttp's ``sock_read`` timer, re-armed
 piece of data that arrives) and the pool's queue (a counter in front of the connector,
 ``_pool.py``, instead of the connector's own queue, with its waits timed and counted by an
 ``aiohttp.TraceConfig``'s ``on_connection_queued_start/end``). Three variants of the same
-library, switched by private module-level flags of ``_transport`` in the worker process:
+library, switched by private module-level flags of ``_transport`` in the worker process
+(flags that exist only in ``grok_async/`` as of commit ``SWITCHED``, exported from git: the
+variants measured there, and the checkout beside them, ``checkout``):
 
 - ``hand-made``: the library as it is (the watchdog and the gate);
 - ``sock_read``: the read timeout by aiohttp's ``ClientTimeout(sock_read=...)``;
@@ -23,20 +25,20 @@ Each against the fast local server (``server.py``, its own core), in three loads
 
 Reported per load and variant: requests (or chunks) per second and **client CPU per
 request** (process CPU time / requests; per chunk for streams), medians over the
-repetitions, and the ratio of each variant to ``hand-made`` measured in the same round,
-with the range of those per-round ratios: a range that spans 1.00 is a difference within
-the noise. Every run is a fresh interpreter pinned to the client core, the variants
-interleaved (the order rotated each round).
+repetitions, and the ratio of each variant to ``hand-made`` measured in the same round:
+its median, the range of the per-round ratios and in how many rounds it was above 1.00 (a
+difference within the noise goes either way from round to round). Every run is a fresh
+interpreter pinned to the client core, the variants interleaved (the order rotated each
+round).
 
 Then the two read-timeout mechanisms alone, in-process (best of 7): what each does per
 non-streamed call and per read of a body, over 64 requests in flight on one event loop
 (aiohttp's ``ResponseHandler`` timer calls as its ``data_received`` makes them, against
 the watch calls ``HTTPResponse`` makes), minus the same loop doing nothing.
 
-``--at REV`` measures the variants in ``grok_async/`` as of git revision REV (one that
-still has the switches) and the checkout as it is beside them (``checkout``).
+``--at REV`` measures the variants in another revision that has the switches.
 
-    python benchmarks/bench_handmade.py [--quick] [--reps 7] [--at REV]
+    python benchmarks/bench_handmade.py [--quick] [--reps 9] [--at REV]
 """
 
 from __future__ import annotations
@@ -56,7 +58,10 @@ import _common as common
 from _clients import API_KEY, MESSAGES, MODEL, PARAMS, drive
 from bench_observability import export_baseline
 
-VARIANTS = ["hand-made", "sock_read", "connector"]
+#: The last commit whose ``_transport`` has the switches (they were removed once this
+#: benchmark had decided; see benchmarks/README.md).
+SWITCHED = "63ab402"
+VARIANTS = ["hand-made", "sock_read", "connector", "checkout"]
 # load: (calls in flight, pool size, streamed)
 LOADS = {"c=64": (64, 64, False), "c=256": (256, 64, False), "stream": (64, 64, True)}
 STREAM_CHUNKS = 50
@@ -71,7 +76,7 @@ async def worker(variant: str, load: str, base_url: str, total: int, server_pid:
 
     if variant != "checkout":
         if not hasattr(_transport, "_POOL_QUEUE_BY_AIOHTTP"):
-            raise SystemExit("this grok_async has no switches: measure one that has (--at)")
+            raise SystemExit("this grok_async has no switches: --at a revision that has")
         _transport._READ_TIMEOUT_BY_AIOHTTP = variant == "sock_read"
         _transport._POOL_QUEUE_BY_AIOHTTP = variant == "connector"
     concurrency, pool, streamed = LOADS[load]
@@ -123,7 +128,7 @@ def measure(
     variants: list[str],
     reps: int,
     quick: bool,
-    at: Path | None,
+    at: Path,
     log: Any = print,
 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -133,7 +138,7 @@ def measure(
             total = CALLS[load][1 if quick else 0]
             for variant in common.rotated(variants, rep):
                 # The workers import grok_async from GROK_BENCH_LIB (see _common.child_env).
-                lib = common.LIB_DIR if at is None or variant == "checkout" else at
+                lib = common.LIB_DIR if variant == "checkout" else at
                 os.environ["GROK_BENCH_LIB"] = str(lib)
                 result = common.run_worker(
                     "bench_handmade.py", [variant, load, srv.base_url, str(total), str(srv.pid)]
@@ -163,6 +168,7 @@ def report(runs: dict[tuple[str, str], list[dict[str, Any]]], variants: list[str
                 r["cpu_per_unit"] / b["cpu_per_unit"] for r, b in zip(results, base, strict=True)
             )
             rates = sorted(r["rate"] / b["rate"] for r, b in zip(results, base, strict=True))
+            above = sum(ratio > 1.0 for ratio in ratios)
             rows.append(
                 [
                     variant,
@@ -170,6 +176,7 @@ def report(runs: dict[tuple[str, str], list[dict[str, Any]]], variants: list[str
                     f"{statistics.median(rates):.3f}x ({rates[0]:.2f}-{rates[-1]:.2f})",
                     f"{cpu * 1e6:.1f} µs ({min(cpus) * 1e6:.1f}-{max(cpus) * 1e6:.1f})",
                     f"{statistics.median(ratios):.3f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})",
+                    "" if variant == "hand-made" else f"{above} of {len(ratios)}",
                     f"{common.median_of(results, 'pool_wait_ms'):.2f} ms",
                     f"{common.median_of(results, 'client_cpu_pct'):.0f}%",
                     f"{common.median_of(results, 'server_cpu_pct'):.0f}%",
@@ -187,6 +194,7 @@ def report(runs: dict[tuple[str, str], list[dict[str, Any]]], variants: list[str
                     "vs hand-made (range)",
                     f"client CPU/{unit} (range)",
                     "CPU vs hand-made (range)",
+                    "rounds CPU above",
                     "pool wait/call",
                     "client CPU",
                     "server CPU",
@@ -275,8 +283,10 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--reps", type=int, default=7)
-    parser.add_argument("--at", default=None, help="measure the variants of this git revision")
+    parser.add_argument("--reps", type=int, default=9)
+    parser.add_argument(
+        "--at", default=SWITCHED, help="the git revision whose variants are measured"
+    )
     args = parser.parse_args()
     import server as bench_server
 
@@ -284,10 +294,7 @@ def main() -> None:
     reps = 1 if args.quick else args.reps
     with tempfile.TemporaryDirectory() as tmp:
         variants = list(VARIANTS)
-        at = None
-        if args.at:
-            at = export_baseline(args.at, Path(tmp))
-            variants.append("checkout")
+        at = export_baseline(args.at, Path(tmp))
         with (
             bench_server.start(cpu=common.SERVER_CPU) as plain,
             bench_server.start(chunks=STREAM_CHUNKS, cpu=common.SERVER_CPU, gap_ms=GAP_MS) as paced,

@@ -21,7 +21,7 @@ Keep-alive and pipelining are supported; request bodies must carry ``Content-Len
 
 Run it alone::
 
-    python benchmarks/server.py --port 8765 [--chunks 200] [--cpu 0]
+    python benchmarks/server.py --port 8765 [--chunks 200] [--cpu 0] [--gap 0]
 
 It prints ``LISTENING <port> <pid>`` on stdout once the socket is bound (``--port 0`` picks
 a free port). :func:`start` launches it as a subprocess and waits for that line.

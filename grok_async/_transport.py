@@ -24,7 +24,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 import attrs
@@ -57,13 +57,6 @@ def user_agent() -> str:
     return (
         f"grok-async/{__version__} python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
     )
-
-
-#: Private switches for ``benchmarks/bench_handmade.py`` (not options): the read timeout
-#: by aiohttp's ``sock_read`` instead of the watchdog, and the pool's queue by aiohttp's
-#: connector (waits timed and counted by a ``TraceConfig``) instead of the gate.
-_READ_TIMEOUT_BY_AIOHTTP = False
-_POOL_QUEUE_BY_AIOHTTP = False
 
 
 #: What a call's timeout becomes: aiohttp's timeout (total, connect) and the read timeout,
@@ -108,65 +101,14 @@ def client_timeout(connect: float | None, read: float | None, total: float | Non
     the caller gave, aiohttp's own queue: also by nothing else). A ``read`` of ``None`` or
     ``0`` means no read timeout.
     """
-    if _READ_TIMEOUT_BY_AIOHTTP:
-        return aiohttp.ClientTimeout(
-            total=total, sock_connect=connect, sock_read=read or None
-        ), None
     return aiohttp.ClientTimeout(total=total, sock_connect=connect), read or None
 
 
-class _Queued:
-    """One request's wait in aiohttp's connection queue (``_POOL_QUEUE_BY_AIOHTTP``)."""
-
-    __slots__ = ("since", "timings")
-
-    def __init__(self, timings: Timings | None) -> None:
-        self.timings = timings
-        self.since = 0.0
-
-
-class _QueueCounter:
-    """Requests waiting in aiohttp's connection queue, counted by a ``TraceConfig``."""
-
-    __slots__ = ("waiting",)
-
-    def __init__(self) -> None:
-        self.waiting = 0
-
-    def trace(self) -> aiohttp.TraceConfig:
-        counter = self
-
-        async def queued_start(session: object, ctx: Any, params: object) -> None:
-            ctx.trace_request_ctx.since = time.perf_counter()
-            counter.waiting += 1
-
-        async def queued_end(session: object, ctx: Any, params: object) -> None:
-            counter.ended(ctx.trace_request_ctx)
-
-        config = aiohttp.TraceConfig()
-        config.on_connection_queued_start.append(queued_start)
-        config.on_connection_queued_end.append(queued_end)
-        config.freeze()
-        return config
-
-    def ended(self, queued: _Queued) -> None:
-        if queued.since:
-            self.waiting -= 1
-            if queued.timings is not None:
-                queued.timings.pool_wait += time.perf_counter() - queued.since
-            queued.since = 0.0
-
-
-def _connector_stats(
-    connector: aiohttp.BaseConnector | None, gate: PoolGate | _QueueCounter | None
-) -> PoolStats:
+def _connector_stats(connector: aiohttp.BaseConnector | None, gate: PoolGate | None) -> PoolStats:
     # aiohttp has no public counters: its bookkeeping is read defensively, and our gate's
     # numbers are used where we keep them.
     idle = sum(len(conns) for conns in getattr(connector, "_conns", {}).values())
     limit = getattr(connector, "limit", 0) or 0
-    if isinstance(gate, _QueueCounter):
-        in_use = len(getattr(connector, "_acquired", ()))
-        return PoolStats(in_use=in_use, idle=idle, limit=limit, waiting=gate.waiting)
     if gate is not None:
         return PoolStats(in_use=gate.in_use, idle=idle, limit=gate.limit, waiting=gate.waiting)
     in_use = len(getattr(connector, "_acquired", ()))
@@ -178,7 +120,7 @@ def _connector_stats(
 class _LoopPool:
     """The session of one event loop, and the guard that closes it with the loop."""
 
-    __slots__ = ("gate", "guard", "loop", "queued", "session", "watchdog")
+    __slots__ = ("gate", "guard", "loop", "session", "watchdog")
 
     def __init__(
         self,
@@ -186,11 +128,9 @@ class _LoopPool:
         session: aiohttp.ClientSession,
         forget: Callable[[], None],
         limit: int,
-        queued: _QueueCounter | None = None,
     ) -> None:
         self.loop = loop
         self.session = session
-        self.queued = queued
         self.gate = PoolGate(limit)
         self.watchdog = ReadWatchdog()
         self.guard = _close_on_loop_shutdown(session, forget)
@@ -268,9 +208,8 @@ class Transport:
         def forget() -> None:
             self._forget(loop)
 
-        queued = _QueueCounter() if _POOL_QUEUE_BY_AIOHTTP else None
         pool = self._pools[loop] = _LoopPool(
-            loop, self._new_session(queued), forget, self.max_connections, queued
+            loop, self._new_session(), forget, self.max_connections
         )
         return pool
 
@@ -283,7 +222,7 @@ class Transport:
             # does not warn when collected (its sockets went with the loop's selector).
             pool.session.detach()
 
-    def _new_session(self, queued: _QueueCounter | None = None) -> aiohttp.ClientSession:
+    def _new_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
             limit=self.max_connections,
             limit_per_host=self.max_connections,
@@ -293,10 +232,7 @@ class Transport:
         # Not trust_env=True: aiohttp then looks up .netrc and the proxy variables in a
         # worker thread on *every* request (two thread hops, the largest single cost of a
         # call). The proxy is resolved once per URL instead (see _proxy_for).
-        traces = [queued.trace()] if queued is not None else None
-        return aiohttp.ClientSession(
-            connector=connector, raise_for_status=False, trace_configs=traces
-        )
+        return aiohttp.ClientSession(connector=connector, raise_for_status=False)
 
     def _proxy_for(self, url: str) -> str | None:
         """The proxy HTTP(S)_PROXY / NO_PROXY choose for ``url``, resolved once per URL."""
@@ -329,7 +265,6 @@ class Transport:
         if self.closed:
             raise closed_error()
         client_timeout, read = timeout
-        queued: _Queued | None = None
         if self._user_session is None:
             pool = self._last
             # Not checking pool.session.closed here: the pool of a session closed by us
@@ -340,13 +275,9 @@ class Transport:
             gate: PoolGate | None = pool.gate
             proxy = self._proxy_for(url)
             place = pool.gate
-            counter = pool.queued
-            if counter is not None:
-                gate = None
-                queued = _Queued(timings)
             # A free place with nobody queued ahead is taken inline (once per request);
             # otherwise the request queues in the gate.
-            elif place.in_use < place.limit and not place.waiters:
+            if place.in_use < place.limit and not place.waiters:
                 place.in_use += 1
             else:
                 client_timeout = await self._wait_for_place(place, client_timeout, timings)
@@ -362,7 +293,6 @@ class Transport:
             session = self.session()
             gate = None
             proxy = None
-            counter = None
             # Its requests may queue inside aiohttp for a connection, where no watch can
             # tell waiting from silence: aiohttp's own sock_read, which starts once the
             # request is written, bounds the silence instead.
@@ -382,15 +312,10 @@ class Transport:
                 # An API never redirects a POST on purpose; following one would resend the
                 # key to wherever it points (and turn the POST into a GET).
                 allow_redirects=False,
-                trace_request_ctx=queued,
             )
         except BaseException as exc:
             if gate is not None:
                 gate.leave()
-            if counter is not None and queued is not None and queued.since:
-                counter.ended(queued)  # left aiohttp's queue without a connection
-                if isinstance(exc, asyncio.CancelledError) and self.closed:
-                    raise closed_error() from None  # the connector cancels its waiters
             if watch is not None:
                 watch.stop()
                 if watch.timed_out(exc):
@@ -450,7 +375,7 @@ class Transport:
         pool = self._pools.get(loop) if loop is not None else None
         if pool is None:
             return PoolStats(in_use=0, idle=0, limit=self.max_connections, waiting=0)
-        return _connector_stats(pool.session.connector, pool.queued or pool.gate)
+        return _connector_stats(pool.session.connector, pool.gate)
 
     async def close(self) -> None:
         """Close the pool of the running loop and forget every other loop's pool."""
