@@ -189,7 +189,7 @@ class AdaptiveLimiter:
     def _wake(self) -> None:
         waiters = self._waiters
         free = self.limit - self.in_flight - waiters.handed
-        while free > 0 and waiters.hand_over():
+        while free > 0 and waiters and waiters.hand_over():
             free -= 1
 
     def release(self, started: float, error: BaseException | None = None) -> None:
