@@ -115,7 +115,7 @@ def bookkeeping(number: int = 200_000) -> float:
         timings = Timings(attempts=0)
         call = None if observer is None else observer
         timings.attempts += 1  # _send()
-        if gate.in_use < gate.limit and not gate._waiters:  # transport.send(): the gate
+        if gate.in_use < gate.limit and not gate.waiters:  # transport.send(): the gate
             gate.in_use += 1
         sent = perf_counter()
         reply = Reply()  # HTTPResponse.__init__
@@ -124,7 +124,7 @@ def bookkeeping(number: int = 200_000) -> float:
         reply.timings = None
         reply.started = 0.0
         reply.call = None
-        if gate._waiters:  # HTTPResponse._release()
+        if gate.waiters:  # HTTPResponse._release()
             gate.leave()
         else:
             gate.in_use -= 1

@@ -12,6 +12,8 @@ buffer) that answers with response bytes built once (and rebuilt once a second, 
   ``finish_reason`` chunk), one usage chunk with ``choices: []`` and ``data: [DONE]``.
   The stream uses chunked transfer encoding, one HTTP chunk per SSE event, as a real
   streaming server flushes it. K is ``?chunks=N`` on the URL, else ``--chunks`` (200).
+  The events are written at once, or ``--gap`` milliseconds apart (so a client reads
+  them one by one, as it does from a model producing tokens; no pipelining then).
 * anything else -> 404.
 
 Keep-alive and pipelining are supported; request bodies must carry ``Content-Length``
@@ -19,7 +21,7 @@ Keep-alive and pipelining are supported; request bodies must carry ``Content-Len
 
 Run it alone::
 
-    python benchmarks/server.py --port 8765 [--chunks 200] [--cpu 0]
+    python benchmarks/server.py --port 8765 [--chunks 200] [--cpu 0] [--gap 0]
 
 It prints ``LISTENING <port> <pid>`` on stdout once the socket is bound (``--port 0`` picks
 a free port). :func:`start` launches it as a subprocess and waits for that line.
@@ -172,6 +174,14 @@ class _Responses:
             b"Content-Length: %d\r\n%s\r\n%s" % (len(body), common, body)
         )
 
+    def stream_pieces(self, chunks: int) -> list[bytes]:
+        """The stream as written one event at a time: the head with the first event, then
+        one HTTP chunk per event, the terminator with the last."""
+        parts = [b"%x\r\n%s\r\n" % (len(event), event) for event in stream_events(chunks)]
+        parts[0] = self._stream_head + parts[0]
+        parts[-1] += b"0\r\n\r\n"
+        return parts
+
     def stream(self, chunks: int) -> bytes:
         cached = self._stream_cache.get(chunks)
         if cached is None:
@@ -183,12 +193,26 @@ class _Responses:
 
 
 class _HTTP(asyncio.Protocol):
-    __slots__ = ("_buffer", "_responses", "_transport")
+    __slots__ = ("_buffer", "_gap", "_responses", "_transport")
 
-    def __init__(self, responses: _Responses) -> None:
+    def __init__(self, responses: _Responses, gap: float = 0.0) -> None:
         self._responses = responses
         self._buffer = b""
         self._transport: Any = None
+        self._gap = gap
+
+    def _write_paced(self, pieces: list[bytes]) -> None:
+        """Write ``pieces`` one every ``gap`` seconds."""
+        loop = asyncio.get_running_loop()
+        rest = iter(pieces)
+
+        def step() -> None:
+            piece = next(rest, None)
+            if piece is not None and not self._transport.is_closing():
+                self._transport.write(piece)
+                loop.call_later(self._gap, step)
+
+        step()
 
     def connection_made(self, transport: Any) -> None:
         self._transport = transport
@@ -222,7 +246,10 @@ class _HTTP(asyncio.Protocol):
                     chunks = self._responses.default_chunks
                     if query.startswith(b"chunks="):
                         chunks = int(query[7:].split(b"&")[0])
-                    out.append(self._responses.stream(chunks))
+                    if self._gap:
+                        self._write_paced(self._responses.stream_pieces(chunks))
+                    else:
+                        out.append(self._responses.stream(chunks))
                 else:
                     out.append(self._responses.completion)
             else:
@@ -237,7 +264,7 @@ class _HTTP(asyncio.Protocol):
             self._transport.close()
 
 
-async def serve(host: str, port: int, chunks: int) -> None:
+async def serve(host: str, port: int, chunks: int, gap: float = 0.0) -> None:
     loop = asyncio.get_running_loop()
     responses = _Responses(chunks)
 
@@ -246,7 +273,7 @@ async def serve(host: str, port: int, chunks: int) -> None:
         loop.call_later(0.5, tick)
 
     tick()
-    server = await loop.create_server(lambda: _HTTP(responses), host, port, backlog=4096)
+    server = await loop.create_server(lambda: _HTTP(responses, gap), host, port, backlog=4096)
     bound = server.sockets[0].getsockname()[1]
     print(f"LISTENING {bound} {os.getpid()}", flush=True)
     async with server:
@@ -289,11 +316,16 @@ class ServerProcess:
 
 
 def start(
-    *, chunks: int = 200, cpu: int | None = None, host: str = "127.0.0.1", timeout: float = 15.0
+    *,
+    chunks: int = 200,
+    cpu: int | None = None,
+    host: str = "127.0.0.1",
+    timeout: float = 15.0,
+    gap_ms: float = 0.0,
 ) -> ServerProcess:
     """Start the server in a subprocess on a free port; return once it is listening."""
     cmd = [sys.executable, os.path.abspath(__file__), "--host", host, "--port", "0"]
-    cmd += ["--chunks", str(chunks)]
+    cmd += ["--chunks", str(chunks), "--gap", str(gap_ms)]
     if cpu is not None:
         cmd += ["--cpu", str(cpu)]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -320,10 +352,13 @@ def main() -> None:
         help="chunk events per streamed answer (default 200; ?chunks=N overrides)",
     )
     parser.add_argument("--cpu", type=int, default=None, help="pin the server to this CPU")
+    parser.add_argument(
+        "--gap", type=float, default=0.0, help="milliseconds between a stream's events (0: none)"
+    )
     args = parser.parse_args()
     pin_to_cpu(args.cpu)
     try:
-        asyncio.run(serve(args.host, args.port, args.chunks))
+        asyncio.run(serve(args.host, args.port, args.chunks, args.gap / 1000))
     except KeyboardInterrupt:
         pass
 

@@ -17,8 +17,9 @@ ones wait until it is repaid, so over any minute the budget holds.
 from __future__ import annotations
 
 import asyncio
-import collections
 import time
+
+from ._waiters import Waiters
 
 __all__ = ["RateBudget", "estimate_tokens"]
 
@@ -67,9 +68,10 @@ class RateBudget:
         self.tokens = _Bucket(tokens_per_minute) if tokens_per_minute else None
         # Until when the server asked everyone to wait (a 429's Retry-After), monotonic.
         self._pause_until = 0.0
-        # Requests waiting for the budget, in the order they asked; the first one waits
-        # for the refill, the others for their turn.
-        self._line: collections.deque[asyncio.Future[None]] = collections.deque()
+        # One request at a time waits for the refill (it has the turn); the others wait in
+        # line for the turn, in the order they asked.
+        self._turn_taken = False
+        self._line = Waiters()
 
     async def acquire(self, tokens: int) -> None:
         """Wait until one request and ``tokens`` tokens fit the budgets, then draw them.
@@ -77,21 +79,21 @@ class RateBudget:
         First come, first served: while others wait, a newcomer queues behind them (a
         small request does not overtake a large one that waits for the refill).
         """
-        line = self._line
-        if line or self._wait(tokens) > 0.0:
-            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            line.append(turn)
-            if len(line) == 1:
-                turn.set_result(None)
-            try:
-                await turn
-                await self._wait_and_draw(tokens)
-            finally:
-                line.remove(turn)
-                if line and not line[0].done():
-                    line[0].set_result(None)
+        if not self._turn_taken and self._wait(tokens) <= 0.0:
+            self._draw(tokens)
             return
-        self._draw(tokens)
+        if self._turn_taken:
+            await self._line.wait(give_back=self._end_turn)  # the turn is handed over
+        else:
+            self._turn_taken = True
+        try:
+            await self._wait_and_draw(tokens)
+        finally:
+            if not self._line.hand_over():
+                self._end_turn()
+
+    def _end_turn(self) -> None:
+        self._turn_taken = False
 
     def _wait(self, tokens: int) -> float:
         """Seconds until one request and ``tokens`` fit (0: now)."""

@@ -21,7 +21,6 @@ shrinking by 3 % with each success until it vanishes.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextvars
 import time
 from collections.abc import Awaitable, Callable
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._errors import APIStatusError
 from ._retry import is_rate_limit, retry_after_header
+from ._waiters import Waiters
 
 if TYPE_CHECKING:
     from ._ratelimit import RateLimiter
@@ -96,9 +96,9 @@ class AdaptiveLimiter:
         # Spacing between attempt starts, learned from rate-limit signals (0: none).
         self._interval = 0.0
         self._last_start = 0.0
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-        # Waiters woken for a free slot that have not run yet: their slots are spoken for.
-        self._woken = 0
+        # Attempts waiting for a slot. A waiter woken for a free slot keeps it until it
+        # runs (``_waiters.handed`` counts such slots as taken): a newcomer must not take it.
+        self._waiters = Waiters()
         #: Called with the seconds of each server pause that extends the current one, so
         #: a shared rate limiter can hold back other processes too (see ``rate_limit=``).
         self.on_pause: Callable[[float], object] | None = None
@@ -129,7 +129,12 @@ class AdaptiveLimiter:
 
         The common case of a fan-out that is not being rate-limited, without a coroutine.
         """
-        if self._waiters or self._woken or self.in_flight >= self.limit or self._interval > 0.0:
+        if (
+            self._waiters
+            or self._waiters.handed
+            or self.in_flight >= self.limit
+            or self._interval > 0.0
+        ):
             return None
         now = time.monotonic()
         if self._pause_until > now:
@@ -163,23 +168,11 @@ class AdaptiveLimiter:
                 if self._interval > 0.0 and due > now:
                     await asyncio.sleep(due - now)
                     continue
-                if self.in_flight + self._woken < self.limit and (is_retry or not self._waiters):
+                waiters = self._waiters
+                if self.in_flight + waiters.handed < self.limit and (is_retry or not waiters):
                     break
-                waiter = asyncio.get_running_loop().create_future()
-                if is_retry:
-                    self._waiters.appendleft(waiter)
-                else:
-                    self._waiters.append(waiter)
-                try:
-                    await waiter
-                except BaseException:
-                    if waiter.done() and not waiter.cancelled():
-                        self._woken -= 1  # woken, then cancelled: its slot is free again
-                    raise
-                finally:
-                    if waiter in self._waiters:
-                        self._waiters.remove(waiter)
-                self._woken -= 1
+                # Woken, then cancelled before it ran: the line passes the slot on.
+                await waiters.wait(first=is_retry)
                 is_retry = True  # it has waited its turn: do not queue behind newcomers
         except BaseException:
             # Leaving without a slot (cancelled in a wait, a pause or the spacing): this
@@ -194,14 +187,10 @@ class AdaptiveLimiter:
         return self._last_start
 
     def _wake(self) -> None:
-        free = self.limit - self.in_flight - self._woken
-        while free > 0 and self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                # Its slot is kept for it until it runs: a newcomer must not take it.
-                waiter.set_result(None)
-                self._woken += 1
-                free -= 1
+        waiters = self._waiters
+        free = self.limit - self.in_flight - waiters.handed
+        while free > 0 and waiters and waiters.hand_over():
+            free -= 1
 
     def release(self, started: float, error: BaseException | None = None) -> None:
         """Give the slot back, learning from how the attempt ended."""

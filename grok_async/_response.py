@@ -108,7 +108,7 @@ class HTTPResponse:
         gate = self._gate
         if gate is not None:
             self._gate = None
-            if gate._waiters:
+            if gate.waiters:
                 gate.leave()  # hand the place to the next in line
             else:
                 gate.in_use -= 1  # leave()'s common case, inline: this runs per request

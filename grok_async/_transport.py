@@ -277,7 +277,7 @@ class Transport:
             place = pool.gate
             # A free place with nobody queued ahead is taken inline (once per request);
             # otherwise the request queues in the gate.
-            if place.in_use < place.limit and not place._waiters:
+            if place.in_use < place.limit and not place.waiters:
                 place.in_use += 1
             else:
                 client_timeout = await self._wait_for_place(place, client_timeout, timings)

@@ -4,9 +4,11 @@
 its response headers (opening a new connection and sending the body, when needed, are part
 of that wait), and between two reads of the body. aiohttp's own ``sock_read`` does this
 with a timer per request that is cancelled and re-created on every piece of data that
-arrives: two timers per non-streamed call, and one per read of a stream. Measured against
-that (same code otherwise, c=64 and streaming at c=16), this saves 1-3 % of the client's
-CPU: small, but on every request and every chunk.
+arrives: two timers per non-streamed call, and one per read of a stream. This watchdog
+exists because that costs more than it: measured in one harness against ``sock_read``
+(``benchmarks/bench_handmade.py``; figures in benchmarks/README.md, "The hand-made parts"),
+client CPU per non-streamed call is lower with the watchdog by more than the run-to-run
+noise; in a stream read chunk by chunk the difference is within the noise.
 
 Here a request registers a :class:`Watch` (a set insertion; removed when its connection is
 given back), and one :class:`ReadWatchdog` per connection pool (a client and its copies)
