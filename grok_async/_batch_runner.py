@@ -100,7 +100,7 @@ class BatchRunSummary:
     def line(self) -> str:
         """One line for people."""
         cost = f", ${self.cost_usd:.4f}" if self.cost_usd else ""
-        state = "interrupted" if self.interrupted else "done"
+        state = "interrupted" if self.interrupted else "done" if self.complete else "incomplete"
         unanswered = f", {self.unanswered:,} unanswered" if self.unanswered else ""
         return (
             f"{state}: {self.succeeded:,} ok, {self.failed:,} failed{unanswered}, "
