@@ -3,17 +3,13 @@
 ``{"custom_id": "q-17", "method": "POST", "url": "/v1/chat/completions", "body": {...}}``
 (``/v1/responses`` too). :func:`check_input` reads the whole file once before anything is
 sent and reports every bad line with its number and the reason; :func:`iter_requests` then
-reads it again, a line at a time, while the requests go out. Neither holds the file:
-memory is one line, plus 8 bytes per line for the ``custom_id`` digests that find
-duplicates (a sorted array, not a set of strings: 80 MB for 10 million lines).
+reads it again, a line at a time, while the requests go out. Neither holds the file: the
+``custom_id``\\ s that duplicates are looked for in go to an :class:`IdIndex`, which keeps
+a bounded number in memory and the rest in temporary files (``_batch_ids``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import heapq
-from array import array
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -22,6 +18,7 @@ from typing import Any
 import attrs
 import orjson
 
+from ._batch_ids import IdIndex, id_digest
 from ._budget import estimate_tokens
 from ._errors import GrokError
 from ._request_params import CHAT_PARAMETERS, RESPONSES_PARAMETERS
@@ -36,6 +33,7 @@ __all__ = [
     "id_digest",
     "iter_requests",
     "parse_line",
+    "scan_input",
 ]
 
 #: The endpoints a line may name, and the API path each is sent to.
@@ -49,50 +47,6 @@ _ALLOWED = {
 _OUTPUT_CAPS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 # A report lists this many bad lines; it counts them all.
 _SHOWN_PROBLEMS = 20
-
-
-def id_digest(custom_id: str) -> int:
-    """A 64-bit digest of a ``custom_id``: what the duplicate and resume checks keep.
-
-    Two different ids share a digest with a chance of about n²/2^65 (3e-6 for 10 million
-    lines), which is the price of not keeping every id in memory.
-    """
-    return int.from_bytes(hashlib.blake2b(custom_id.encode(), digest_size=8).digest(), "big")
-
-
-# Digests sorted at once would pass through a list of Python ints (36 bytes each, not 8);
-# sorted in runs of this many and merged, memory stays near the arrays themselves.
-_RUN = 1 << 16
-
-
-def _sorted(digests: array[int]) -> array[int]:
-    """``digests`` sorted, as a new array, without a list of them all."""
-    if len(digests) <= _RUN:
-        return array("Q", sorted(digests))
-    runs = [array("Q", sorted(digests[i : i + _RUN])) for i in range(0, len(digests), _RUN)]
-    merged = array("Q")
-    merged.extend(heapq.merge(*runs))
-    return merged
-
-
-class SortedDigests:
-    """A sorted array of digests: membership by binary search, 8 bytes per id."""
-
-    def __init__(self, digests: array[int]) -> None:
-        self._digests = _sorted(digests)
-
-    def __contains__(self, digest: object) -> bool:
-        items = self._digests
-        i = bisect_left(items, digest)  # type: ignore[call-overload]
-        return i < len(items) and bool(items[i] == digest)
-
-    def __len__(self) -> int:
-        return len(self._digests)
-
-    def repeated(self) -> set[int]:
-        """The digests that occur more than once."""
-        items = self._digests
-        return {items[i] for i in range(1, len(items)) if items[i] == items[i - 1]}
 
 
 @attrs.frozen
@@ -248,12 +202,13 @@ class InputReport:
     uncapped: int = 0
     problems: list[LineProblem] = attrs.field(factory=list)
     problem_count: int = 0
-    digests: SortedDigests | None = attrs.field(default=None, repr=False)
 
     def add_problem(self, problem: LineProblem) -> None:
+        """Count a bad line; keep it if it is among the first (by line number) shown."""
         self.problem_count += 1
-        if len(self.problems) < _SHOWN_PROBLEMS:
-            self.problems.append(problem)
+        self.problems.append(problem)
+        if len(self.problems) > _SHOWN_PROBLEMS:
+            self.problems.remove(max(self.problems, key=lambda shown: shown.line))
 
     def raise_if_bad(self) -> None:
         """Raise :class:`BatchInputError` when any line is bad."""
@@ -268,10 +223,23 @@ def check_input(path: str | Path) -> InputReport:
     Raises:
         OSError: the file cannot be read.
     """
+    with IdIndex() as ids:
+        return scan_input(path, ids)
+
+
+def scan_input(path: str | Path, ids: IdIndex) -> InputReport:
+    """:func:`check_input`, noting each request's ``custom_id`` and line in ``ids`` (which
+    then knows, for a run, the lines OUTPUT answers already)."""
     file = Path(path)
     report = InputReport(str(path))
-    digests: array[int] = array("Q")
+    size, read = max(file.stat().st_size, 1), 1
+
+    def expected() -> int:  # the ids a file this size holds, from the lines read so far
+        return report.requests * size // read
+
+    ids.expected = expected
     for number, raw in _lines(file):
+        read += len(raw)
         report.lines += 1
         try:
             request = _parse(raw, number)
@@ -279,7 +247,9 @@ def check_input(path: str | Path) -> InputReport:
             report.add_problem(LineProblem(number, str(exc)))
             continue
         report.requests += 1
-        digests.append(id_digest(request.custom_id))
+        first = ids.add(request.custom_id, number)
+        if first is not None:
+            report.add_problem(_duplicate(number, request.custom_id, first))
         report.by_url[request.url] += 1
         model = request.model
         report.by_model[model] += 1
@@ -289,29 +259,10 @@ def check_input(path: str | Path) -> InputReport:
             report.uncapped += 1
         else:
             report.output_cap_tokens[model] += cap
-    report.digests = SortedDigests(digests)
-    del digests
-    repeated = report.digests.repeated()
-    if repeated:
-        _report_duplicates(file, repeated, report)
+    for number, custom_id, first in ids.duplicates():
+        report.add_problem(_duplicate(number, custom_id, first))
     return report
 
 
-def _report_duplicates(file: Path, repeated: set[int], report: InputReport) -> None:
-    """A second pass, only when there are duplicates: name each repeat and its first line."""
-    first: dict[int, tuple[str, int]] = {}
-    for number, raw in _lines(file):
-        try:
-            custom_id = _parse(raw, number).custom_id
-        except _Bad:
-            continue
-        digest = id_digest(custom_id)
-        if digest not in repeated:
-            continue
-        if digest in first:
-            _, line = first[digest]
-            report.add_problem(
-                LineProblem(number, f"duplicate custom_id {custom_id!r} (first on line {line})")
-            )
-        else:
-            first[digest] = (custom_id, number)
+def _duplicate(number: int, custom_id: str, first: int) -> LineProblem:
+    return LineProblem(number, f"duplicate custom_id {custom_id!r} (first on line {first})")

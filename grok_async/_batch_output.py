@@ -19,12 +19,14 @@ from __future__ import annotations
 import os
 import uuid
 from array import array
+from collections.abc import Callable, Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ._batch_input import SortedDigests, id_digest
+from ._batch_ids import SortedDigests, id_digest
 from ._errors import APIStatusError, GrokError
 
 if TYPE_CHECKING:
@@ -90,10 +92,8 @@ class OutputLog:
     requests (atomically: a new file replaces the old one), so those run again.
     """
 
-    def __init__(self, path: Path, done: SortedDigests, dropped_torn: bool, removed: int):
+    def __init__(self, path: Path, dropped_torn: bool, removed: int):
         self.path = path
-        #: Digests of the custom_ids the file answers already (skipped by the run).
-        self.done = done
         #: Whether a torn last line was found and dropped.
         self.dropped_torn = dropped_torn
         #: Failed lines removed to be retried (``retry_failed``).
@@ -101,8 +101,17 @@ class OutputLog:
         self._fd: int | None = None
 
     @classmethod
-    def open(cls, path: str | Path, *, retry_failed: bool = False) -> OutputLog:
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        retry_failed: bool = False,
+        answered: Callable[[str], object] | None = None,
+    ) -> OutputLog:
         """Read what ``path`` holds (creating it if missing) and get it ready to append.
+
+        ``answered`` is called with the ``custom_id`` of each line the file keeps (all of
+        them, or with ``retry_failed`` those without an error), as the file is read.
 
         Raises:
             OutputError: a complete line that is not a batch output line.
@@ -111,20 +120,22 @@ class OutputLog:
         file = Path(path)
         file.touch(exist_ok=True)
         dropped = _drop_torn_line(file)
-        done: array[int] = array("Q")
         failed = 0
-        with file.open("rb") as f:
-            for number, raw in enumerate(f, 1):
-                if not raw.strip():
-                    continue
-                custom_id, ok = _read_line(raw, number, file)
-                if ok or not retry_failed:
-                    done.append(id_digest(custom_id))
-                else:
-                    failed += 1
+        for custom_id, ok in _ids(file):
+            if ok or not retry_failed:
+                if answered is not None:
+                    answered(custom_id)
+            else:
+                failed += 1
         if failed:
             _remove_failed(file)
-        return cls(file, SortedDigests(done), dropped, failed)
+        return cls(file, dropped, failed)
+
+    @cached_property
+    def done(self) -> SortedDigests:
+        """Digests of the ``custom_id``\\ s the file answers, read from it (8 bytes each)."""
+        digests: array[int] = array("Q", (id_digest(custom_id) for custom_id, _ in _ids(self.path)))
+        return SortedDigests(digests)
 
     def append(self, line: bytes) -> None:
         """Write one whole line at the end of the file."""
@@ -142,6 +153,14 @@ class OutputLog:
             finally:
                 os.close(self._fd)
                 self._fd = None
+
+
+def _ids(file: Path) -> Iterator[tuple[str, bool]]:
+    """``(custom_id, answered)`` of each line, a line at a time."""
+    with file.open("rb") as f:
+        for number, raw in enumerate(f, 1):
+            if raw.strip():
+                yield _read_line(raw, number, file)
 
 
 def _read_line(raw: bytes, number: int, file: Path) -> tuple[str, bool]:

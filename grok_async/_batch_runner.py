@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import orjson
 
-from ._batch_input import BatchRequest, InputReport, check_input, id_digest, iter_requests
+from ._batch_ids import AnsweredLines, IdIndex
+from ._batch_input import BatchRequest, InputReport, iter_requests, scan_input
 from ._batch_output import OutputLog, error_line, success_line
 from ._budget import estimate_tokens
 from ._constants import DEFAULT_CONCURRENCY, USD_TICKS
@@ -99,7 +100,7 @@ class BatchRunSummary:
     def line(self) -> str:
         """One line for people."""
         cost = f", ${self.cost_usd:.4f}" if self.cost_usd else ""
-        state = "interrupted" if self.interrupted else "done"
+        state = "interrupted" if self.interrupted else "done" if self.complete else "incomplete"
         unanswered = f", {self.unanswered:,} unanswered" if self.unanswered else ""
         return (
             f"{state}: {self.succeeded:,} ok, {self.failed:,} failed{unanswered}, "
@@ -171,18 +172,16 @@ def _answer(reply: HTTPResponse) -> _Answer:
 
 
 def _prepare(
-    input: str | Path, output: str | Path, retry_failed: bool
-) -> tuple[InputReport, OutputLog, int]:
-    """Check the input, get OUTPUT ready, count the requests it answers already."""
+    input: str | Path, output: str | Path, retry_failed: bool, ids: IdIndex
+) -> tuple[InputReport, OutputLog, AnsweredLines]:
+    """Check the input, get OUTPUT ready, find the input lines it answers already."""
     if os.path.realpath(input) == os.path.realpath(output):
         raise ValueError("OUTPUT must be another file than INPUT")
-    report = check_input(input)
-    report.raise_if_bad()
-    log = OutputLog.open(output, retry_failed=retry_failed)
-    skipped = 0
-    if len(log.done):  # a fresh OUTPUT answers nothing: no need to read the input again
-        skipped = sum(1 for r in iter_requests(input) if id_digest(r.custom_id) in log.done)
-    return report, log, skipped
+    with ids:  # its files go, whatever happens
+        report = scan_input(input, ids)
+        report.raise_if_bad()
+        log = OutputLog.open(output, retry_failed=retry_failed, answered=ids.add_answered)
+        return report, log, ids.answered_lines()
 
 
 async def run_file(
@@ -203,21 +202,29 @@ async def run_file(
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
     started = time.monotonic()
-    # Reading both files whole takes a while for millions of lines: not in the loop.
-    report, log, skipped = await asyncio.to_thread(_prepare, input, output, retry_failed)
+    # A large input's ids spill to files next to OUTPUT: on the disk meant for the
+    # answers, not in a /tmp that may be memory.
+    target = Path(output)
+    ids = IdIndex(target.parent, prefix=f".{target.name}.ids.")
+    try:
+        # Reading both files whole takes a while for millions of lines: not in the loop.
+        report, log, answered = await asyncio.to_thread(_prepare, input, output, retry_failed, ids)
+    except asyncio.CancelledError:
+        ids.stop()  # the thread gives up at its next id, removing the files
+        raise
     summary = BatchRunSummary(
         str(input),
         str(output),
         report.requests,
-        skipped=skipped,
+        skipped=answered.count,
         retried_failed=log.removed_failed,
         dropped_torn_line=log.dropped_torn,
     )
     if stats is None:
         stats = progress.stats if isinstance(progress, Progress) else FanOutStats()
-    stats.total = report.requests - skipped
+    stats.total = report.requests - answered.count
     try:
-        await _send_all(client, input, log, concurrency, progress, stats, summary)
+        await _send_all(client, input, log, answered, concurrency, progress, stats, summary)
     except BaseException:
         summary.interrupted = True
         raise
@@ -239,6 +246,7 @@ async def _send_all(
     client: Requester,
     input: str | Path,
     log: OutputLog,
+    answered: AnsweredLines,
     concurrency: int,
     progress: bool | Progress,
     stats: FanOutStats,
@@ -252,7 +260,7 @@ async def _send_all(
     def pending() -> Iterator[Mapping[str, Any]]:
         index = 0
         for request in iter_requests(input):
-            if id_digest(request.custom_id) in log.done:
+            if request.line in answered:
                 continue
             in_flight[index] = request.custom_id
             index += 1

@@ -7,15 +7,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
+import threading
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from grok_async.testing import FakeGrok
+from grok_async.testing import FakeGrok, Fault
 
 from .conftest import FAKE_KEY
 
@@ -52,33 +51,55 @@ def command(source: Path, output: Path, *more: str) -> list[str]:
     ]
 
 
+# Runs the real command with OutputLog.append patched to stop the process at an exact
+# moment: after writing line KILL_AT whole ("after"), or halfway through it ("torn": the
+# first half is written to the file, in the OS's hands, then the process dies), with
+# SIGKILL, or SIGINT ("interrupt": a Ctrl-C right after line KILL_AT).
+WRAPPER = """
+import os, signal, sys
+from grok_async import _batch_output
+from grok_async.cli import main
+
+kill_at, how = int(os.environ["KILL_AT"]), os.environ["KILL_HOW"]
+append = _batch_output.OutputLog.append
+written = 0
+
+
+def append_then_stop(self, line):
+    global written
+    written += 1
+    if written != kill_at:
+        return append(self, line)
+    if how == "torn":
+        append(self, line[: len(line) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    append(self, line)
+    os.kill(os.getpid(), signal.SIGINT if how == "interrupt" else signal.SIGKILL)
+
+
+_batch_output.OutputLog.append = append_then_stop
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def stopping_command(
+    tmp_path: Path, source: Path, output: Path, kill_at: int, how: str
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment extras that run `batch run` through WRAPPER."""
+    wrapper = tmp_path / "stop_at_line.py"
+    wrapper.write_text(WRAPPER)
+    argv = [sys.executable, str(wrapper), *command(source, output)[3:]]
+    return argv, {"KILL_AT": str(kill_at), "KILL_HOW": how}
+
+
 def complete_lines(output: Path) -> int:
     if not output.exists():
         return 0
     return output.read_bytes().count(b"\n")
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.002)
-
-
 def chat_requests(fake: FakeGrok) -> int:
     return sum(1 for r in fake.requests if r.path == "/v1/chat/completions")
-
-
-def settled_chat_requests(fake: FakeGrok) -> int:
-    """The chat requests the server has seen once no more trickle in: a killed process's
-    last requests may still be in the server's socket buffers when it dies."""
-    seen = chat_requests(fake)
-    while True:
-        time.sleep(0.3)
-        now = chat_requests(fake)
-        if now == seen:
-            return now
-        seen = now
 
 
 def assert_each_id_once(output: Path, n: int = N) -> list[dict[str, Any]]:
@@ -88,87 +109,158 @@ def assert_each_id_once(output: Path, n: int = N) -> list[dict[str, Any]]:
     return rows
 
 
+def run_killed_at_first_request(source: Path, output: Path) -> None:
+    """`batch run` killed with SIGKILL by the server when the first request arrives:
+    before any answer can have been sent, whatever the timing."""
+    started = threading.Event()
+    process: subprocess.Popen[bytes] | None = None
+
+    def kill_at_first(request: dict[str, Any]) -> None:
+        started.wait(30)
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGKILL)
+
+    with FakeGrok(replies=kill_at_first) as fake:
+        process = subprocess.Popen(
+            command(source, output), env=env_for(fake), stdout=subprocess.DEVNULL
+        )
+        started.set()
+        process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+
+
 @pytest.mark.parametrize(
-    "moment",
+    ("moment", "kept"),
     [
-        pytest.param("before-first-answer", id="before-first-answer"),
-        pytest.param("mid-run", id="mid-run"),
-        pytest.param("while-writing", id="while-writing"),
+        pytest.param("before-first-answer", 0, id="before-first-answer"),
+        pytest.param("after", 10, id="mid-run"),
+        pytest.param("torn", 9, id="while-writing"),
     ],
 )
-def test_kill_9_then_rerun_finishes_with_each_id_exactly_once(tmp_path: Path, moment: str) -> None:
-    """A `batch run` killed with SIGKILL (before any answer, mid-run, or at the moment
-    lines are being written) and run again finishes with every custom_id in OUTPUT exactly
-    once; the rerun sends only what OUTPUT lacked (those in flight at the kill again)."""
-    # Slow answers make the moments wide enough to hit; "while-writing" has none and many
-    # lines, so lines are being written back to back when the kill lands (a line cut by it
-    # is the torn line; test_batch_runner checks that case exactly).
-    n = 1500 if moment == "while-writing" else N
-    source = write_input(tmp_path / "in.jsonl", n)
+def test_kill_9_then_rerun_finishes_with_each_id_exactly_once(
+    tmp_path: Path, moment: str, kept: int
+) -> None:
+    """A `batch run` killed with SIGKILL (when its first request reaches the server,
+    right after writing line 10, or halfway through writing line 10) and run again
+    finishes with every custom_id in OUTPUT exactly once: the rerun drops a torn line
+    and sends exactly the requests OUTPUT lacked (those in flight at the kill again)."""
+    source = write_input(tmp_path / "in.jsonl")
     output = tmp_path / "out.jsonl"
-    latency = {"before-first-answer": 1.0, "mid-run": 0.05, "while-writing": 0.0}[moment]
-    with FakeGrok(latency=latency) as fake:
-        env = env_for(fake)
-        many = ["--concurrency", "4"] if moment == "mid-run" else []
-        process = subprocess.Popen(
-            command(source, output, *many),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            if moment == "before-first-answer":
-                wait_for(lambda: chat_requests(fake) > 0)
-                assert complete_lines(output) == 0
-            elif moment == "mid-run":
-                wait_for(lambda: complete_lines(output) >= 10)
-            else:
-                wait_for(lambda: output.exists() and output.stat().st_size > 0)
-            process.send_signal(signal.SIGKILL)
-        finally:
-            process.wait(timeout=30)
-            assert process.stderr is not None
-            process.stderr.close()
-        assert process.returncode == -signal.SIGKILL
-        kept = complete_lines(output)
-        assert kept < n
-        sent_before = settled_chat_requests(fake)
+    if moment == "before-first-answer":
+        run_killed_at_first_request(source, output)
+    else:
+        argv, extra = stopping_command(tmp_path, source, output, 10, moment)
+        with FakeGrok() as fake:
+            killed = subprocess.run(
+                argv, env={**env_for(fake), **extra}, capture_output=True, timeout=60
+            )
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+    raw = output.read_bytes()
+    assert raw.count(b"\n") == kept
+    torn = raw[raw.rfind(b"\n") + 1 :]
+    if moment == "torn":
+        assert torn.startswith(b'{"id":"batch_req_')
+        with pytest.raises(orjson.JSONDecodeError):
+            orjson.loads(torn)
+    else:
+        assert torn == b""
+    # A fresh server for the rerun: what it receives is exactly what the rerun sent.
+    with FakeGrok() as fake:
         rerun = subprocess.run(
-            command(source, output, "--json"), env=env, capture_output=True, text=True, timeout=60
+            command(source, output, "--json"),
+            env=env_for(fake),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
-        assert rerun.returncode == 0, rerun.stderr
-        summary = json.loads(rerun.stdout)
-        assert summary["complete"] and summary["skipped"] == kept
-        assert chat_requests(fake) - sent_before == n - kept
-    assert_each_id_once(output, n)
+        sent = chat_requests(fake)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert summary["complete"] and summary["skipped"] == kept
+    assert summary["dropped_torn_line"] == (moment == "torn")
+    assert sent == N - kept
+    assert_each_id_once(output)
 
 
 def test_ctrl_c_exits_130_with_whole_lines_and_a_rerun_finishes(tmp_path: Path) -> None:
-    """SIGINT mid-run: exit 130, one line on stderr saying how to continue, no traceback;
-    OUTPUT holds whole lines only; the same command finishes the job."""
+    """SIGINT right after line 5 is written: exit 130, one line on stderr saying how to
+    continue, no traceback; OUTPUT holds whole lines only; the same command finishes."""
     source = write_input(tmp_path / "in.jsonl")
     output = tmp_path / "out.jsonl"
-    with FakeGrok(latency=0.05) as fake:
+    argv, extra = stopping_command(tmp_path, source, output, 5, "interrupt")
+    argv += ["--concurrency", "2"]  # few answers can be waiting when the signal lands
+    with FakeGrok(latency=0.01) as fake:
         env = env_for(fake)
-        process = subprocess.Popen(
-            command(source, output, "--concurrency", "2"),
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        interrupted = subprocess.run(
+            argv, env={**env, **extra}, capture_output=True, text=True, timeout=60
         )
-        wait_for(lambda: complete_lines(output) >= 5)
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
-        assert process.returncode == 130, err
-        assert "Traceback" not in err
-        assert "run the same command again" in err
+        assert interrupted.returncode == 130, interrupted.stderr
+        assert "Traceback" not in interrupted.stderr
+        assert "run the same command again" in interrupted.stderr
         raw = output.read_bytes()
         assert raw.endswith(b"\n")
         partial = [orjson.loads(row) for row in raw.splitlines()]
         assert 5 <= len(partial) < N
         rerun = subprocess.run(command(source, output), env=env, capture_output=True, text=True)
         assert rerun.returncode == 0, rerun.stderr
+    assert_each_id_once(output)
+
+
+def test_requests_without_an_answer_exit_1_and_a_rerun_sends_them(tmp_path: Path) -> None:
+    """Requests the network fails (connection resets, after the retries) get no line:
+    the summary says how many, stderr says to run the command again, the exit code is 1;
+    once the network is back, the same command sends just those and exits 0."""
+    outage = {"on": True}
+
+    def reset_some(request: dict[str, Any]) -> Fault | None:
+        dropped = request["messages"][-1]["content"] in ("q 3", "q 17")
+        return Fault.reset() if outage["on"] and dropped else None
+
+    source = write_input(tmp_path / "in.jsonl")
+    output = tmp_path / "out.jsonl"
+    with FakeGrok(replies=reset_some) as fake:
+        env = env_for(fake)
+        first = subprocess.run(command(source, output), env=env, capture_output=True, text=True)
+        assert first.returncode == 1, first.stderr
+        assert first.stdout.startswith(f"incomplete: {N - 2} ok, 0 failed, 2 unanswered, ")
+        last = first.stderr.strip().splitlines()[-1]
+        assert last.startswith("grok-async: error: 2 request(s) got no answer")
+        assert "run the same command again" in last
+        assert "Traceback" not in first.stderr
+        assert complete_lines(output) == N - 2
+        outage["on"] = False
+        sent_before = chat_requests(fake)
+        second = subprocess.run(
+            command(source, output, "--json"), env=env, capture_output=True, text=True
+        )
+        assert chat_requests(fake) - sent_before == 2
+    assert second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout)
+    assert (summary["skipped"], summary["succeeded"], summary["unanswered"]) == (N - 2, 2, 0)
+    assert_each_id_once(output)
+
+
+def test_a_wrong_key_stops_the_run_at_once_and_writes_nothing(tmp_path: Path) -> None:
+    """A key the server refuses stops the run at the first answer: exit 1 with one error
+    line naming the variable to check, no output line (not N failed ones), and with the
+    right key the same command does the whole job."""
+    source = write_input(tmp_path / "in.jsonl")
+    output = tmp_path / "out.jsonl"
+    with FakeGrok(api_key="xai-the-right-key") as fake:
+        wrong = subprocess.run(
+            command(source, output), env=env_for(fake), capture_output=True, text=True
+        )
+        assert wrong.returncode == 1, wrong.stderr
+        last = wrong.stderr.strip().splitlines()[-1]
+        assert last.startswith("grok-async: error:") and "XAI_API_KEY" in last
+        assert output.read_bytes() == b""
+        right = subprocess.run(
+            command(source, output),
+            env={**env_for(fake), "XAI_API_KEY": "xai-the-right-key"},
+            capture_output=True,
+            text=True,
+        )
+    assert right.returncode == 0, right.stderr
     assert_each_id_once(output)
 
 

@@ -294,20 +294,19 @@ async def test_a_request_without_an_answer_gets_no_line_and_a_rerun_sends_it(
     assert sorted(r["custom_id"] for r in read_output(output)) == ["a", "b", "c", "d"]
 
 
-def test_digests_sorted_in_runs_find_members_and_repeats(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Digests sorted in small runs and merged (how a large input keeps its memory down)
-    are in order, find every member and no stranger, and report the repeated ones."""
+def test_digests_sorted_in_runs_find_members(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Digests sorted in small runs and merged (how OUTPUT's digests for ``batch results``
+    keep their memory down) are in order and find every member and no stranger."""
     from array import array
 
-    from grok_async import _batch_input
+    from grok_async import _batch_ids
 
-    monkeypatch.setattr(_batch_input, "_RUN", 4)
+    monkeypatch.setattr(_batch_ids, "_RUN", 4)
     ids = [f"id-{i}" for i in range(50)] + ["id-7", "id-33"]
-    digests = _batch_input.SortedDigests(array("Q", map(_batch_input.id_digest, ids)))
+    digests = _batch_ids.SortedDigests(array("Q", map(_batch_ids.id_digest, ids)))
     assert len(digests) == 52
-    assert all(_batch_input.id_digest(i) in digests for i in ids)
-    assert _batch_input.id_digest("stranger") not in digests
-    assert digests.repeated() == {_batch_input.id_digest("id-7"), _batch_input.id_digest("id-33")}
+    assert all(_batch_ids.id_digest(i) in digests for i in ids)
+    assert _batch_ids.id_digest("stranger") not in digests
 
 
 async def test_a_body_goes_in_the_shape_create_would_send(
