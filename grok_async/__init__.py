@@ -18,6 +18,8 @@ from ._errors import APIStatusError as APIStatusError
 from ._errors import APITimeoutError as APITimeoutError
 from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
+from ._errors import BatchInputError as BatchInputError
+from ._errors import BatchOutputError as BatchOutputError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ConflictError as ConflictError
 from ._errors import GrokError as GrokError
@@ -63,7 +65,6 @@ from .types import ToolCallDelta as ToolCallDelta
 from .types import Usage as Usage
 
 if TYPE_CHECKING:
-    from ._batch_input import BatchInputError as BatchInputError
     from ._batch_runner import BatchRunSummary as BatchRunSummary
     from ._parsing import ParsedChatCompletionStreamManager as ParsedChatCompletionStreamManager
     from ._ratelimit import RateLimiter as RateLimiter

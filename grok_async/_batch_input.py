@@ -20,7 +20,7 @@ import orjson
 
 from ._batch_ids import IdIndex, id_digest
 from ._budget import estimate_tokens
-from ._errors import GrokError
+from ._errors import BatchInputError, LineProblem
 from ._request_params import CHAT_PARAMETERS, RESPONSES_PARAMETERS
 
 __all__ = [
@@ -47,30 +47,6 @@ _ALLOWED = {
 _OUTPUT_CAPS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 # A report lists this many bad lines; it counts them all.
 _SHOWN_PROBLEMS = 20
-
-
-@attrs.frozen
-class LineProblem:
-    """A bad input line: its number (from 1) and why it cannot be sent."""
-
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
-
-
-class BatchInputError(GrokError, ValueError):
-    """The input file has bad lines; nothing was sent. ``problems`` lists the first of
-    them, ``count`` says how many there are."""
-
-    def __init__(self, path: str, problems: list[LineProblem], count: int) -> None:
-        self.path = path
-        self.problems = problems
-        self.count = count
-        more = f" (and {count - len(problems)} more)" if count > len(problems) else ""
-        first = "; ".join(str(problem) for problem in problems[:3])
-        super().__init__(f"{path} has {count} bad line(s), nothing was sent: {first}{more}")
 
 
 @attrs.frozen

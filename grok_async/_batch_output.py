@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ._batch_ids import SortedDigests, id_digest
-from ._errors import APIStatusError, GrokError
+from ._errors import APIStatusError, BatchOutputError, GrokError
 
 if TYPE_CHECKING:
     from .types.batches import BatchResult
@@ -81,10 +81,6 @@ def error_line(custom_id: str, exc: BaseException) -> bytes:
     return _line(custom_id, None, {"code": _code(exc), "message": message})
 
 
-class OutputError(GrokError, ValueError):
-    """OUTPUT is not a batch output file this runner can resume."""
-
-
 class OutputLog:
     """The output file of a run: what it holds already, and appending to it.
 
@@ -114,7 +110,7 @@ class OutputLog:
         them, or with ``retry_failed`` those without an error), as the file is read.
 
         Raises:
-            OutputError: a complete line that is not a batch output line.
+            BatchOutputError: a complete line that is not a batch output line.
             OSError: the file cannot be read or written.
         """
         file = Path(path)
@@ -171,7 +167,7 @@ def _read_line(raw: bytes, number: int, file: Path) -> tuple[str, bool]:
         data = None
     custom_id = data.get("custom_id") if isinstance(data, dict) else None
     if not isinstance(custom_id, str):
-        raise OutputError(
+        raise BatchOutputError(
             f"{file} line {number} is not a batch output line (no custom_id); "
             "is OUTPUT the right file?"
         )

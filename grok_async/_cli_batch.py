@@ -162,7 +162,7 @@ async def _run_local(args: argparse.Namespace, endpoint: Endpoint) -> None:
 
 async def _run_file(client: AsyncGrok, args: argparse.Namespace) -> BatchRunSummary:
     from ._batch_input import BatchInputError
-    from ._batch_output import OutputError
+    from ._errors import BatchOutputError
     from ._fanout import FanOutStats
     from ._progress import Progress
 
@@ -184,7 +184,7 @@ async def _run_file(client: AsyncGrok, args: argparse.Namespace) -> BatchRunSumm
         raise
     except BatchInputError as exc:
         raise bad_input(exc) from None
-    except OutputError as exc:
+    except BatchOutputError as exc:
         raise UsageError(str(exc)) from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -85,11 +85,12 @@ async def _submit(client: AsyncGrok, args: argparse.Namespace) -> Batch:
 
 async def _results(client: AsyncGrok, args: argparse.Namespace) -> None:
     from ._batch_input import id_digest
-    from ._batch_output import OutputError, OutputLog, batch_result_line
+    from ._batch_output import OutputLog, batch_result_line
+    from ._errors import BatchOutputError
 
     try:
         log = OutputLog.open(args.output)
-    except (OutputError, OSError) as exc:
+    except (BatchOutputError, OSError) as exc:
         raise UsageError(str(exc)) from None
     written = failed = skipped = 0
     try:

@@ -18,6 +18,7 @@ ALL: tuple[str, ...] = (
     "BadRequestError",
     "Batch",
     "BatchInputError",
+    "BatchOutputError",
     "BatchRequestError",
     "BatchResult",
     "BatchRunSummary",
@@ -183,7 +184,6 @@ ALL: tuple[str, ...] = (
 
 #: The module (relative to the package) of each name loaded on first use.
 LAZY: dict[str, str] = {
-    "BatchInputError": "._batch_input",
     "BatchRunSummary": "._batch_runner",
     "ParsedChatCompletionStreamManager": "._parsing",
     "RateLimiter": "._ratelimit",

@@ -19,7 +19,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._constants import FANOUT_RATE_LIMIT_RETRIES, MAX_ERROR_BODY
-from ._errors import APIStatusError, GrokError, status_error
+from ._errors import APIStatusError, GrokError
 from ._events import Call, Timings
 from ._pacing import Gate, Pacing
 from ._ratecontrol import AdaptiveLimiter, current_limiter
@@ -28,6 +28,7 @@ from ._response import HTTPResponse
 from ._retry import is_rate_limit, is_retryable, retry_after_failure
 from ._sentinels import NOT_GIVEN, NotGiven
 from ._settings import RedactedHeaders, check_headers
+from ._status import status_error
 from ._timeout import TimeoutTypes, as_timeout
 from ._transport import Limits, RequestBody, Transport, client_timeout
 

@@ -37,8 +37,8 @@ from ._errors import (
     GrokError,
     QuotaExceededError,
     RequestTooLargeError,
-    is_quota_message,
 )
+from ._status import is_quota_message
 
 __all__ = [
     "backoff_delay",

@@ -27,12 +27,12 @@ from ._errors import (
     APIResponseValidationError,
     APIStatusError,
     GrokError,
-    status_error,
 )
 from ._events import Call, StreamOutcome, Timings
 from ._response import HTTPResponse
 from ._serialization import converter, describe_structure_error
 from ._sse import RawEvent, SSEDecoder
+from ._status import status_error
 from .types.chat import ChatCompletion, ChatCompletionChunk
 
 __all__ = ["AsyncStream", "ChatCompletionAccumulator", "ChatCompletionStreamManager"]

@@ -16,8 +16,8 @@ from grok_async import (
     RequestTooLargeError,
     Usage,
 )
-from grok_async._errors import status_error
 from grok_async._ratelimits import read_rate_limits, server_metrics
+from grok_async._status import status_error
 from grok_async.testing import FakeGrok
 
 MESSAGES = [{"role": "user", "content": "Say something short."}]
