@@ -48,6 +48,7 @@ def bench(session: nox.Session) -> None:
         session.run("python", "benchmarks/bench_overhead.py")
         session.run("python", "benchmarks/bench_ratelimit.py", "--quick")
         session.run("python", "benchmarks/bench_batch.py", "--quick", "--reps", "1")
+        session.run("python", "benchmarks/bench_handmade.py", "--quick", "--reps", "1")
 
 
 @nox.session

@@ -38,7 +38,7 @@ from ._errors import (
 from ._fanout import FanOutStats, iter_many
 from ._progress import Progress
 from ._ratecontrol import AdaptiveLimiter
-from ._request_shapes import reshape_chat_body
+from ._request_shapes import reshape_chat_body, reshape_responses_body
 
 if TYPE_CHECKING:
     from ._requester import Requester
@@ -152,15 +152,18 @@ def _usage(body: Any) -> _Usage | None:
 
 
 def _shaped(request: BatchRequest) -> Mapping[str, Any]:
-    """The body as ``create()`` would send it: a chat body's ``stop`` string becomes a
-    list and a tool without ``parameters`` gets the empty schema (SPEC §9), so a line
-    that works with ``create()`` works here too."""
-    if request.url != "/v1/chat/completions" or not (
-        "stop" in request.body or "tools" in request.body
-    ):
+    """The body as ``create()`` would send it, so a line that works with ``create()`` works
+    here too: a chat body's ``stop`` string becomes a list and a tool without
+    ``parameters`` gets the empty schema (SPEC §9); a Responses body's chat-shaped
+    function tools are flattened, as ``responses.create()`` sends them."""
+    chat = request.url == "/v1/chat/completions"
+    if not ("tools" in request.body or (chat and "stop" in request.body)):
         return request.body
     body = dict(request.body)
-    reshape_chat_body(body)
+    if chat:
+        reshape_chat_body(body)
+    else:
+        reshape_responses_body(body)
     return body
 
 

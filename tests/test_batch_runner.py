@@ -322,3 +322,33 @@ async def test_a_body_goes_in_the_shape_create_would_send(
     assert summary.succeeded == 1
     sent = fake_grok.last_request.json
     assert sent["stop"] == ["END"] and sent["seed"] == 7
+
+
+async def test_a_responses_body_goes_in_the_shape_responses_create_would_send(
+    fake_grok: FakeGrok, tmp_path: Path
+) -> None:
+    """A /v1/responses line with a chat-shaped function tool (as a user copies it from a
+    chat request) is sent flat, as ``responses.create()`` sends it; a flat tool as it is."""
+    chat_tool = {
+        "type": "function",
+        "function": {"name": "lookup", "description": "Look up", "parameters": None},
+    }
+    flat_tool = {"type": "function", "name": "other", "parameters": {"type": "object"}}
+    row = {
+        "custom_id": "r-0",
+        "method": "POST",
+        "url": "/v1/responses",
+        "body": {"model": "grok-4", "input": "hi", "tools": [chat_tool, flat_tool]},
+    }
+    source = write_input(tmp_path / "in.jsonl", [row])
+    async with client_for(fake_grok) as client:
+        summary = await client.batches.run_file(source, tmp_path / "out.jsonl")
+    assert summary.succeeded == 1
+    sent = fake_grok.last_request.json
+    assert sent["tools"][0] == {
+        "type": "function",
+        "name": "lookup",
+        "description": "Look up",
+        "parameters": {"type": "object", "properties": {}},
+    }
+    assert sent["tools"][1] == flat_tool
