@@ -32,10 +32,9 @@ import server
 from _clients import MESSAGES, MODEL, PARAMS, make
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from grok_async import AsyncGrok
+from grok_async import AsyncGrok, AsyncStream, ChatCompletionAccumulator
 from grok_async._serialization import converter
 from grok_async._sse import SSEDecoder
-from grok_async._streaming import AsyncStream, ChatCompletionAccumulator
 from grok_async.types.chat import ChatCompletionChunk
 
 COMPLETION = server.completion_body()

@@ -11,6 +11,9 @@ async with AsyncGrok() as client:
 from typing import TYPE_CHECKING, Any
 
 from . import _exports_table, _lazy
+from ._chat_stream import AsyncStream as AsyncStream
+from ._chat_stream import ChatCompletionAccumulator as ChatCompletionAccumulator
+from ._chat_stream import ChatCompletionStreamManager as ChatCompletionStreamManager
 from ._client import AsyncGrok as AsyncGrok
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIResponseValidationError as APIResponseValidationError
@@ -45,9 +48,7 @@ from ._ratelimits import RateLimits as RateLimits
 from ._response import HTTPResponse as HTTPResponse
 from ._sentinels import NOT_GIVEN as NOT_GIVEN
 from ._sentinels import NotGiven as NotGiven
-from ._streaming import AsyncStream as AsyncStream
-from ._streaming import ChatCompletionAccumulator as ChatCompletionAccumulator
-from ._streaming import ChatCompletionStreamManager as ChatCompletionStreamManager
+from ._streaming import EventStream as EventStream
 from ._timeout import Timeout as Timeout
 from ._version import __version__ as __version__
 from .types import ChatCompletion as ChatCompletion

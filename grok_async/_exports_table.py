@@ -44,6 +44,7 @@ ALL: tuple[str, ...] = (
     "Embedding",
     "EmbeddingModel",
     "EmbeddingUsage",
+    "EventStream",
     "FanOutStats",
     "File",
     "FileDeleted",

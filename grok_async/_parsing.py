@@ -36,6 +36,7 @@ from cattrs.cols import mapping_structure_factory
 from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn
 
+from ._chat_stream import AsyncStream, ChatCompletionStreamManager
 from ._errors import StructuredOutputError
 from ._schema import ARRAYS, MAPPINGS, SchemaBuilder
 from ._serialization import (
@@ -45,7 +46,6 @@ from ._serialization import (
     describe_choices,
     describe_structure_error,
 )
-from ._streaming import AsyncStream, ChatCompletionStreamManager
 from .types._base import WireModel
 from .types.chat import ChatCompletion, ChatCompletionChunk
 from .types.parsed import ParsedChatCompletion, ParsedChatCompletionMessage, ParsedChoice

@@ -36,7 +36,7 @@ from ._errors import GrokError
 from ._response import HTTPResponse
 from ._serialization import describe_structure_error
 from ._sse import RawEvent
-from ._streaming import AsyncStream, StreamManager, _error_event
+from ._streaming import EventStream, StreamManager, _error_event
 from .types._base import WireModel
 from .types.responses import (
     TERMINAL_EVENT_TYPES,
@@ -95,7 +95,7 @@ class ResponseFailedError(GrokError):
         self.request_id = request_id
 
 
-class ResponseStream(AsyncStream[ResponseStreamEvent]):
+class ResponseStream(EventStream[ResponseStreamEvent]):
     """An async iterator of :class:`ResponseStreamEvent` objects (typed by ``event.type``);
     also an async context manager.
 
@@ -186,10 +186,6 @@ class ResponseStream(AsyncStream[ResponseStreamEvent]):
         final = self._assembled.final
         usage = None if final is None else final.usage
         return None if usage is None else usage.total_tokens
-
-    async def get_final_completion(self) -> Any:
-        """Not for Responses streams: use :meth:`get_final_response`."""
-        raise TypeError("a Responses stream has no chat completion; use get_final_response()")
 
 
 class ResponseStreamManager(StreamManager[ResponseStream]):

@@ -1,4 +1,8 @@
-"""``AsyncStream``: SSE bytes → typed chunks, and the accumulator that rebuilds a completion.
+"""``EventStream``: SSE bytes → typed items, for any streamed endpoint.
+
+What a protocol adds lives with it: the chat stream (``AsyncStream``, with its
+accumulator and ``get_final_completion()``) in ``_chat_stream``, the Responses stream in
+``_responses_stream``. This module knows neither.
 
 Reading: the body is read in whatever pieces arrive (``readany``), never with aiohttp's line
 iterator (whose line limit breaks on large events), and fed to the incremental
@@ -14,13 +18,12 @@ its end just to be thrown away.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import orjson
 
-from ._accumulator import ChatCompletionAccumulator
 from ._constants import DEFAULT_MAX_EVENT_SIZE, MAX_ERROR_BODY
 from ._errors import (
     APIConnectionError,
@@ -33,9 +36,8 @@ from ._response import HTTPResponse
 from ._serialization import converter, describe_structure_error
 from ._sse import RawEvent, SSEDecoder
 from ._status import status_error
-from .types.chat import ChatCompletion, ChatCompletionChunk
 
-__all__ = ["AsyncStream", "ChatCompletionAccumulator", "ChatCompletionStreamManager"]
+__all__ = ["EventStream", "StreamManager"]
 
 T = TypeVar("T")
 
@@ -64,21 +66,19 @@ def _error_event(payload: dict[str, Any], data: bytes, request_id: str | None) -
     return status_error(status, "error event in stream", data[:MAX_ERROR_BODY], {}, request_id)
 
 
-class AsyncStream(Generic[T]):
-    """An async iterator of streamed chunks; also an async context manager.
+class EventStream(Generic[T]):
+    """An async iterator of the typed items of a streamed response; also an async context
+    manager. The base of every stream (chat: :class:`AsyncStream`; Responses:
+    :class:`~grok_async.ResponseStream`).
 
-    ``request_id`` is known before the first chunk. Leave the ``async with`` block, call
+    ``request_id`` is known before the first item. Leave the ``async with`` block, call
     :meth:`aclose`, or let the stream be garbage-collected to free the connection at once.
     """
 
-    # Hooks for streams of other protocols (``_responses_stream.ResponseStream``): whether
-    # the body may now end without [DONE] (its own final event came), and what a premature
-    # end is reported as missing.
+    # What a protocol's stream may change: whether the body may now end without [DONE]
+    # (its own final event came), and what a premature end is reported as missing.
     _complete = False
     _end_marker = "[DONE]"
-    # Applied to what get_final_completion() assembles: a stream(..., response_format=cls)
-    # call parses the reply into cls here (``_parsing.ParsedChatCompletionStreamManager``).
-    _finalize: Callable[[ChatCompletion], ChatCompletion] | None = None
 
     def __init__(
         self,
@@ -96,9 +96,9 @@ class AsyncStream(Generic[T]):
         self._next = 0
         self._finished = False
         self._failure: GrokError | None = None
-        self._accumulator: ChatCompletionAccumulator | None = (
-            ChatCompletionAccumulator() if cls is ChatCompletionChunk else None
-        )
+        # Given each decoded item in order, if the protocol's stream assembles them (an
+        # attribute rather than a method to override: it runs for every item).
+        self._collect: Callable[[T], object] | None = None
         #: Attempts, pool wait, time to headers and first chunk; ``total`` grows until the
         #: stream ends.
         self.timings: Timings = response.timings or Timings()
@@ -111,7 +111,7 @@ class AsyncStream(Generic[T]):
 
     # -- iteration -----------------------------------------------------------------------------
 
-    def __aiter__(self) -> AsyncStream[T]:
+    def __aiter__(self) -> EventStream[T]:
         return self
 
     async def __anext__(self) -> T:
@@ -239,9 +239,8 @@ class AsyncStream(Generic[T]):
                 settle(self._usage_tokens())
 
     def _usage_tokens(self) -> int | None:
-        """The ``total_tokens`` of the usage the stream carried, if it carried one."""
-        usage = None if self._accumulator is None else self._accumulator.usage
-        return None if usage is None else usage.total_tokens
+        """The ``total_tokens`` of the usage the stream carried, if its protocol says."""
+        return None
 
     async def _report(self) -> None:
         """Tell hooks and tracing how the stream ended, once it has, once (observed only)."""
@@ -253,13 +252,14 @@ class AsyncStream(Generic[T]):
         await call.observer.stream_ended(call, outcome, error, self.request_id, self._final)
 
     def _final(self) -> object:
-        """What the stream assembled so far, for the span's usage and finish reasons."""
-        if self._accumulator is None:
-            return None
-        try:
-            return self._accumulator.completion()
-        except Exception:  # nothing usable arrived
-            return None
+        """What the stream assembled so far, for the span's usage and finish reasons (a
+        protocol's stream knows; this one assembles nothing)."""
+        return None
+
+    def _is_error(self, payload: dict[str, Any]) -> bool:
+        """Whether a JSON object with an ``"error"`` key is the server's error rather than
+        an item (a protocol whose items may carry one says how to tell)."""
+        return True
 
     def _decode_event(self, event: RawEvent) -> T:
         """The item of one non-empty event (a subclass may read its type, ``event[0]``)."""
@@ -268,7 +268,7 @@ class AsyncStream(Generic[T]):
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
             payload = self._load(data)  # the lenient retry, or the stream fails
-        if payload.__class__ is dict and "error" in payload and "choices" not in payload:
+        if payload.__class__ is dict and "error" in payload and self._is_error(payload):
             raise self._fail(_error_event(payload, data, self.request_id))
         try:
             chunk = self._structure(payload, self._cls)
@@ -276,36 +276,13 @@ class AsyncStream(Generic[T]):
             raise self._bad_event(
                 data, f"did not match {self._cls.__name__}: {describe_structure_error(exc)}"
             ) from None
-        if self._accumulator is not None:
-            self._accumulator.add(chunk)  # type: ignore[arg-type]
+        collect = self._collect
+        if collect is not None:
+            collect(chunk)
         if self.request_id is None:
             # No x-request-id header: the response id identifies the request instead.
             self.request_id = getattr(chunk, "id", None) or None
         return chunk
-
-    # -- conveniences --------------------------------------------------------------------------
-
-    async def text(self) -> AsyncIterator[str]:
-        """Just the content deltas of the first choice, as they arrive."""
-        async for chunk in self:
-            for choice in chunk.choices:  # type: ignore[attr-defined]
-                # Only choice 0: with n > 1 the choices' deltas interleave.
-                if choice.index == 0 and choice.delta.content:
-                    yield choice.delta.content
-
-    async def get_final_completion(self) -> ChatCompletion:
-        """Read the rest of the stream and return the assembled :class:`ChatCompletion`."""
-        if self._accumulator is None:
-            raise TypeError(
-                f"get_final_completion() needs a stream of chat chunks, not {self._cls}"
-            )
-        async for _ in self:
-            pass
-        completion = self._accumulator.completion()
-        completion.request_id = self.request_id or completion.id
-        if self._finalize is not None:
-            completion = self._finalize(completion)
-        return completion
 
     # -- closing -------------------------------------------------------------------------------
 
@@ -321,7 +298,7 @@ class AsyncStream(Generic[T]):
         self._close()
         await self._report()
 
-    async def __aenter__(self) -> AsyncStream[T]:
+    async def __aenter__(self) -> EventStream[T]:
         return self
 
     async def __aexit__(
@@ -349,7 +326,7 @@ class AsyncStream(Generic[T]):
             )
 
 
-S = TypeVar("S", bound="AsyncStream[Any]")
+S = TypeVar("S", bound="EventStream[Any]")
 
 
 class StreamManager(Generic[S]):
@@ -370,11 +347,3 @@ class StreamManager(Generic[S]):
     async def __aexit__(self, *exc_info: object) -> None:
         if self._stream is not None:
             await self._stream.aclose()
-
-
-class ChatCompletionStreamManager(StreamManager[AsyncStream[ChatCompletionChunk]]):
-    """What ``client.chat.completions.stream(...)`` returns: ``async with`` it.
-
-    The request is sent on entering the block, not before, so a manager that is never
-    entered costs nothing.
-    """

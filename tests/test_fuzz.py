@@ -24,13 +24,13 @@ from grok_async import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
+    AsyncStream,
     ChatCompletion,
     ChatCompletionChunk,
     GrokError,
 )
 from grok_async._response import HTTPResponse
 from grok_async._sse import ServerSentEvent, SSEDecoder
-from grok_async._streaming import AsyncStream
 from grok_async.resources._chat_create import parse_completion
 
 from .conftest import completion_body

@@ -8,11 +8,10 @@ from typing import Any
 import orjson
 import pytest
 
-from grok_async import AsyncGrok, RateLimitError, _pacer
+from grok_async import AsyncGrok, AsyncStream, RateLimitError, _pacer
 from grok_async._pacer import COLD_START, Pacer, Ticket
 from grok_async._ratecontrol import AdaptiveLimiter
 from grok_async._ratelimits import RateLimits
-from grok_async._streaming import AsyncStream
 from grok_async.testing import FakeGrok
 from grok_async.types.chat import ChatCompletionChunk
 

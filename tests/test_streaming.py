@@ -1238,3 +1238,16 @@ async def test_a_cancelled_read_leaves_the_stream_failed_not_finished(server: Lo
             await asyncio.wait_for(stream.__anext__(), timeout=0.1)
         with pytest.raises(GrokError, match="cancelled"):
             await stream.__anext__()
+
+
+def test_the_generic_stream_knows_no_protocol() -> None:
+    """EventStream is protocol-neutral: the chat conveniences live on the chat stream, and
+    the Responses stream builds on the neutral one instead of overriding them to raise."""
+    from grok_async import EventStream, ResponseStream
+
+    assert issubclass(AsyncStream, EventStream)
+    assert issubclass(ResponseStream, EventStream)
+    assert not issubclass(ResponseStream, AsyncStream)
+    for chat_only in ("get_final_completion", "text", "_accumulator", "_finalize"):
+        assert not hasattr(EventStream, chat_only), chat_only
+    assert not hasattr(ResponseStream, "get_final_completion")

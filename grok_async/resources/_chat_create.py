@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import orjson
 
 from .._budget import estimate_tokens
+from .._chat_stream import AsyncStream
 from .._request_body import CHAT_BODY
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._serialization import converter, decode_model
-from .._streaming import AsyncStream
 from .._timeout import TimeoutTypes
 from ..types.chat import ChatCompletion, ChatCompletionChunk
 from ._decode import parse_json

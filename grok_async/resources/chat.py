@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from .._chat_stream import ChatCompletionStreamManager
 from .._constants import DEFAULT_MAX_TOOL_ROUNDS
-from .._streaming import ChatCompletionStreamManager
 from ._chat_fanout import FanOutCompletions
 
 if TYPE_CHECKING:
