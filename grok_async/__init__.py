@@ -23,6 +23,7 @@ from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
 from ._errors import BatchInputError as BatchInputError
 from ._errors import BatchOutputError as BatchOutputError
+from ._errors import BudgetWaitError as BudgetWaitError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ConflictError as ConflictError
 from ._errors import GrokError as GrokError

@@ -39,9 +39,11 @@ from ._settings import (
     checked_base_url,
     checked_rate,
     checked_timeout,
+    checked_wait,
 )
 from ._timeout import Timeout, TimeoutTypes
 from ._transport import Transport, user_agent
+from .resources import LAZY_RESOURCES
 
 if TYPE_CHECKING:
     import aiohttp
@@ -72,23 +74,6 @@ logger = logging.getLogger("grok_async")
 
 T = TypeVar("T")
 
-# Resources made on first use: attribute -> (module, class).
-_RESOURCES = {
-    "responses": (".resources.responses", "Responses"),
-    "models": (".resources.models", "Models"),
-    "language_models": (".resources.models", "LanguageModels"),
-    "image_generation_models": (".resources.models", "ImageGenerationModels"),
-    "images": (".resources.images", "Images"),
-    "embeddings": (".resources.embeddings", "Embeddings"),
-    "embedding_models": (".resources.models", "EmbeddingModels"),
-    "documents": (".resources.documents", "Documents"),
-    "videos": (".resources.videos", "Videos"),
-    "video_generation_models": (".resources.models", "VideoGenerationModels"),
-    "audio": (".resources.audio", "Audio"),
-    "files": (".resources.files", "Files"),
-    "batches": (".resources.batches", "Batches"),
-}
-
 
 class AsyncGrok(Pipeline):
     """The asyncio client for the xAI API.
@@ -118,6 +103,9 @@ class AsyncGrok(Pipeline):
             ``usage``).
         rate_limit_period: seconds over which the server's per-minute budgets refill
             (60 for xAI); only an emulator with a shorter minute needs another value.
+        max_budget_wait: the longest a call waits for a spent rate-limit budget before
+            an attempt; past it, :class:`BudgetWaitError` at once (a web request should not
+            wait a minute). ``None``: wait as long as needed. Fan-outs always wait.
         hooks: a :class:`Hooks` of callbacks run per attempt, retry, error and stream end.
         tracing: ``True`` for an OpenTelemetry span per call from the global tracer provider,
             or a ``TracerProvider`` to use (needs the ``otel`` extra).
@@ -146,6 +134,7 @@ class AsyncGrok(Pipeline):
         hooks: Hooks | None = None,
         tracing: bool | object = False,
         rate_limit_period: float = 60.0,
+        max_budget_wait: float | None = None,
     ) -> None:
         from_environment = api_key is None
         if api_key is None:
@@ -166,6 +155,7 @@ class AsyncGrok(Pipeline):
         )
         self._timeout = checked_timeout(timeout)
         self.max_retries = check_count("max_retries", max_retries, 0)
+        self.max_budget_wait = checked_wait(max_budget_wait)
         self._default_headers = check_headers(default_headers or {})
         self.max_response_size = check_count("max_response_size", max_response_size, 1)
         self.max_event_size = check_count("max_event_size", max_event_size, 1)
@@ -213,7 +203,7 @@ class AsyncGrok(Pipeline):
     def _resource(self, name: str) -> Any:
         resource = self._resources.get(name)
         if resource is None:
-            module, cls = _RESOURCES[name]
+            module, cls = LAZY_RESOURCES[name]
             resource = self._resources[name] = getattr(
                 importlib.import_module(module, __package__), cls
             )(self)
@@ -335,6 +325,7 @@ class AsyncGrok(Pipeline):
         default_headers: Mapping[str, str] | None = None,
         max_response_size: int | None = None,
         hooks: Hooks | None = None,
+        max_budget_wait: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncGrok:
         """A copy with some settings changed that shares this client's connection pools.
 
@@ -358,6 +349,8 @@ class AsyncGrok(Pipeline):
             copy.max_response_size = check_count("max_response_size", max_response_size, 1)
         if hooks is not None:
             copy._observer = make_observer(hooks, self._tracing)
+        if not isinstance(max_budget_wait, NotGiven):
+            copy.max_budget_wait = checked_wait(max_budget_wait)
         copy._owns_transport = False
         copy._configure()
         return copy

@@ -22,6 +22,7 @@
         ├── UnprocessableEntityError   422
         ├── RateLimitError             429
         │   ├── QuotaExceededError       429: out of credits or over the monthly spending limit
+        │   ├── BudgetWaitError          the budget would refill later than max_budget_wait
         │   └── RequestTooLargeError     429: one request needs more tokens than a minute holds
         └── InternalServerError        >= 500
 
@@ -62,6 +63,7 @@ __all__ = [
     "BadRequestError",
     "BatchInputError",
     "BatchOutputError",
+    "BudgetWaitError",
     "ConfigurationError",
     "ConflictError",
     "GrokError",
@@ -206,6 +208,13 @@ class QuotaExceededError(RateLimitError):
     Waiting does not heal it, so it is never retried: a batch job should stop here. The
     server's own text is the message.
     """
+
+
+class BudgetWaitError(RateLimitError):
+    """The team's rate-limit budget is spent and would refill later than the client's
+    ``max_budget_wait`` allows: the call failed at once, before this attempt was sent,
+    instead of waiting. Never retried (a retry would only wait again). Its
+    ``status_code`` is 429, the answer the server would have given."""
 
 
 class RequestTooLargeError(RateLimitError):

@@ -23,6 +23,7 @@ ALL: tuple[str, ...] = (
     "BatchResult",
     "BatchRunSummary",
     "BatchState",
+    "BudgetWaitError",
     "ChatCompletion",
     "ChatCompletionAccumulator",
     "ChatCompletionChunk",

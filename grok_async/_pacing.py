@@ -9,11 +9,12 @@ turn, and its response (or its 429) is read back into the pacer.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._errors import APIStatusError
+from ._errors import APIStatusError, BudgetWaitError
 from ._pacer import Pacer, Ticket
 from ._ratelimits import RateLimits, read_rate_limits
 
@@ -69,14 +70,22 @@ class Pacing:
         return pacer
 
     def gate(
-        self, base_url: str, model: str, tokens: int, budget: RateLimiter | None = None
+        self,
+        base_url: str,
+        model: str,
+        tokens: int,
+        budget: RateLimiter | None = None,
+        max_wait: float | None = None,
     ) -> Gate:
         """The gate of one call of ``model`` estimated at ``tokens`` tokens (drawing from
-        ``budget`` too, a configured requests/tokens-per-minute share, if given)."""
-        return Gate(self, base_url, model, tokens, budget)
+        ``budget`` too, a configured requests/tokens-per-minute share, if given), waiting
+        at most ``max_wait`` seconds for the budgets before an attempt (``None``: as long
+        as they need)."""
+        return Gate(self, base_url, model, tokens, budget, max_wait)
 
 
 _Attempt = Callable[..., Awaitable[Any]]
+T = TypeVar("T")
 
 
 class Gate:
@@ -87,7 +96,17 @@ class Gate:
     :meth:`settle` corrects both the pacer and the budget from the answer's usage.
     """
 
-    __slots__ = ("_base_url", "_budget", "_model", "_pacer", "_pacing", "seq", "ticket", "tokens")
+    __slots__ = (
+        "_base_url",
+        "_budget",
+        "_max_wait",
+        "_model",
+        "_pacer",
+        "_pacing",
+        "seq",
+        "ticket",
+        "tokens",
+    )
 
     def __init__(
         self,
@@ -96,9 +115,11 @@ class Gate:
         model: str,
         tokens: int,
         budget: RateLimiter | None = None,
+        max_wait: float | None = None,
     ) -> None:
         self._pacing = pacing
         self._budget = budget
+        self._max_wait = max_wait
         self._base_url = base_url
         self._model = model
         self._pacer = pacer = pacing.pacer(base_url, model)
@@ -114,10 +135,10 @@ class Gate:
             pacer = self._pacer
             budget = self._budget
             if budget is not None:
-                await budget.acquire(self.tokens if self.ticket is None else 0)
+                await self._within(budget.acquire(self.tokens if self.ticket is None else 0))
             ticket = pacer.start_now(self.tokens, self.seq)
             if ticket is None:
-                ticket = await pacer.start(self.tokens, self.seq)
+                ticket = await self._within(pacer.start(self.tokens, self.seq))
             self.ticket = ticket
             try:
                 response = await once(*args)
@@ -139,6 +160,22 @@ class Gate:
             return response
 
         return gated
+
+    async def _within(self, waiting: Awaitable[T]) -> T:
+        """``waiting``, given up with :class:`BudgetWaitError` after ``max_wait`` seconds
+        (the pacer and the budget take a cancelled waiter out of their lines)."""
+        if self._max_wait is None:
+            return await waiting
+        try:
+            return await asyncio.wait_for(waiting, self._max_wait)
+        except asyncio.TimeoutError:
+            raise BudgetWaitError(
+                f"The rate-limit budget for {self._model} is spent and would not allow this "
+                f"request within max_budget_wait={self._max_wait:g} s, so it failed at once "
+                "without being sent. Retry later, or raise max_budget_wait (None waits as "
+                "long as the budget needs).",
+                status_code=429,
+            ) from None
 
     def settle(self, total_tokens: object) -> None:
         """Correct the last attempt's drawn tokens to what its answer used (``None``, no

@@ -69,6 +69,7 @@ class Pipeline:
     _budget: RateLimiter | None
     _transport: Transport
     max_retries: int
+    max_budget_wait: float | None
     max_response_size: int
 
     def _note_headers(
@@ -101,9 +102,13 @@ class Pipeline:
 
     def _gate(self, model: str, tokens: int, limiter: AdaptiveLimiter | None) -> Gate:
         """The pacing gate of one call of ``model``: the server's budgets, and the budget
-        configured (a fan-out's own ``rate_limit=``, else the client's) if any."""
-        budget = limiter.rate_limit if limiter is not None else None
-        return self._pacing.gate(self._base_url, model, tokens, budget or self._budget)
+        configured (a fan-out's own ``rate_limit=``, else the client's) if any. A fan-out
+        waits for its budget however long (it is there to use all of it); a single call
+        at most ``max_budget_wait``."""
+        if limiter is not None:
+            budget = limiter.rate_limit or self._budget
+            return self._pacing.gate(self._base_url, model, tokens, budget)
+        return self._pacing.gate(self._base_url, model, tokens, self._budget, self.max_budget_wait)
 
     def _url(self, path: str) -> str:
         url = self._urls.get(path)

@@ -34,6 +34,7 @@ from ._constants import (
 from ._errors import (
     APIConnectionError,
     APIStatusError,
+    BudgetWaitError,
     GrokError,
     QuotaExceededError,
     RequestTooLargeError,
@@ -59,9 +60,8 @@ def _never_heals(exc: APIStatusError) -> bool:
     # Waiting heals neither an exhausted balance nor a request larger than the whole budget:
     # not retried, and a fan-out does not pace on them (a 429 built elsewhere than
     # status_error, e.g. from a stream's error event, is checked by its text).
-    return isinstance(exc, (QuotaExceededError, RequestTooLargeError)) or is_quota_message(
-        exc.message
-    )
+    never = (QuotaExceededError, RequestTooLargeError, BudgetWaitError)
+    return isinstance(exc, never) or is_quota_message(exc.message)
 
 
 def is_retryable(exc: BaseException) -> bool:

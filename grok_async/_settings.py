@@ -31,6 +31,7 @@ __all__ = [
     "checked_base_url",
     "checked_rate",
     "checked_timeout",
+    "checked_wait",
 ]
 
 
@@ -189,4 +190,13 @@ def checked_timeout(value: object) -> TimeoutTypes:
         return value
     raise ConfigurationError(
         f"timeout must be a number of seconds, a grok_async.Timeout or None, not {value!r}"
+    )
+
+
+def checked_wait(value: object) -> float | None:
+    """``max_budget_wait``: ``None`` (wait as long as needed), or seconds >= 0."""
+    if value is None or _seconds_or_zero(value):
+        return None if value is None else float(value)  # type: ignore[arg-type]
+    raise ConfigurationError(
+        f"max_budget_wait must be None or a finite number >= 0 seconds, got {value!r}"
     )

@@ -38,6 +38,8 @@ MISTAKES: list[tuple[dict[str, Any], str]] = [
     ({"tokens_per_minute": "1000"}, "tokens_per_minute"),
     ({"rate_limit_period": 0}, "rate_limit_period"),
     ({"rate_limit_period": math.inf}, "rate_limit_period"),
+    ({"max_budget_wait": -1}, "max_budget_wait"),
+    ({"max_budget_wait": "5"}, "max_budget_wait"),
     ({"hooks": {"on_request": print}}, "hooks"),
     ({"tracing": "yes"}, "tracing"),
     ({"session": object()}, "session"),
@@ -86,6 +88,7 @@ def test_no_key_in_the_environment_is_a_configuration_error(
         ({"max_response_size": 0}, "max_response_size"),
         ({"default_headers": {"X-A": "b\n"}}, "X-A"),
         ({"hooks": object()}, "hooks"),
+        ({"max_budget_wait": math.nan}, "max_budget_wait"),
     ],
 )
 def test_with_options_checks_what_it_changes(options: dict[str, Any], named: str) -> None:
