@@ -41,8 +41,7 @@ class Pacing:
     """Readings and pacers of one client family (a client and its copies)."""
 
     def __init__(self, period: float) -> None:
-        if not period > 0:
-            raise ValueError(f"rate_limit_period must be > 0 seconds, got {period!r}")
+        # Checked by the client (_settings.check_seconds), its only maker.
         self.period = period
         self._readings: dict[tuple[str, str | None], RateLimits] = {}
         self._pacers: dict[tuple[str, str], Pacer] = {}

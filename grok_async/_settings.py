@@ -9,7 +9,6 @@ start-up rather than at the first request.
 from __future__ import annotations
 
 import ipaddress
-import math
 import urllib.parse
 import warnings
 from collections.abc import Mapping
@@ -18,7 +17,7 @@ from multidict import CIMultiDict
 
 from ._constants import API_KEY_ENV
 from ._errors import ConfigurationError
-from ._timeout import Timeout, TimeoutTypes
+from ._timeout import Timeout, TimeoutTypes, positive_seconds
 
 __all__ = [
     "RedactedHeaders",
@@ -146,22 +145,13 @@ def check_session(session: object) -> None:
         )
 
 
-def _positive_seconds(value: object) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float))
-        and math.isfinite(value)
-        and value > 0
-    )
-
-
 def _seconds_or_zero(value: object) -> bool:
-    return (not isinstance(value, bool) and value == 0) or _positive_seconds(value)
+    return (not isinstance(value, bool) and value == 0) or positive_seconds(value)
 
 
 def check_seconds(name: str, value: object) -> float:
     """``value`` as a float if it is a finite number > 0."""
-    if not _positive_seconds(value):
+    if not positive_seconds(value):
         raise ConfigurationError(f"{name} must be a finite number > 0 seconds, got {value!r}")
     return float(value)  # type: ignore[arg-type]
 
@@ -170,7 +160,7 @@ def checked_rate(name: str, value: object) -> float | None:
     """A per-minute budget: ``None`` (none) or a finite number > 0."""
     if value is None:
         return None
-    if not _positive_seconds(value):
+    if not positive_seconds(value):
         raise ConfigurationError(f"{name} must be a number > 0 per minute or None, got {value!r}")
     return float(value)  # type: ignore[arg-type]
 

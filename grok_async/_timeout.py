@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from attrs import frozen
 
 from ._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
-__all__ = ["Timeout", "TimeoutTypes", "as_timeout"]
+__all__ = ["Timeout", "TimeoutTypes", "as_timeout", "positive_seconds"]
 
 
 @frozen
@@ -32,6 +34,16 @@ class Timeout:
 
 
 TimeoutTypes = float | int | Timeout | None
+
+
+def positive_seconds(value: object) -> bool:
+    """Whether ``value`` is a finite number of seconds > 0 (a bool is not a number here)."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 def as_timeout(value: TimeoutTypes, *, stream: bool) -> Timeout:

@@ -16,7 +16,7 @@ import attrs
 
 from .._backoff import jittered, step
 from .._sentinels import NOT_GIVEN, NotGiven
-from .._timeout import TimeoutTypes, as_timeout
+from .._timeout import TimeoutTypes, as_timeout, positive_seconds
 
 __all__ = ["MIN_POLL_CONNECT", "check_wait", "poll_pauses", "poll_timeout", "poll_until"]
 
@@ -28,10 +28,6 @@ MIN_POLL_CONNECT = 1.0
 _POLL_GROWTH = 1.5
 
 
-def _positive(seconds: float) -> bool:
-    return isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0
-
-
 def check_wait(timeout: float | None, interval: float, max_interval: float) -> None:
     """Refuse a wait's arguments before anything is sent.
 
@@ -39,7 +35,7 @@ def check_wait(timeout: float | None, interval: float, max_interval: float) -> N
         ValueError: an interval is not a finite number > 0, or ``timeout`` is negative or
             not finite (NaN, infinity: None means no limit).
     """
-    if not (_positive(interval) and _positive(max_interval)):
+    if not (positive_seconds(interval) and positive_seconds(max_interval)):
         raise ValueError(
             "interval and max_interval must be finite numbers > 0 seconds, "
             f"got {interval!r} and {max_interval!r}"

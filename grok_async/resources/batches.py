@@ -8,7 +8,6 @@ within 24 h; the local runner answers as fast as the rate limits allow (docs/bat
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .._constants import DEFAULT_CONCURRENCY
 from .._sentinels import NOT_GIVEN, NotGiven
 from .._serialization import encode_json
-from .._timeout import TimeoutTypes
+from .._timeout import TimeoutTypes, positive_seconds
 from ..types.batches import Batch, BatchResult
 from ._batch_api import AddWindow, add_chunks, decode_result
 from ._decode import decode_object, path_segment
@@ -162,10 +161,10 @@ class Batches:
     ) -> Batch:
         """Poll the batch every ``poll_interval`` seconds until nothing is pending; return
         it. Raises ``TimeoutError`` after ``timeout`` seconds (None: no limit)."""
-        if not (isinstance(poll_interval, (int, float)) and math.isfinite(poll_interval)):
-            raise ValueError(f"poll_interval must be a finite number, got {poll_interval!r}")
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be > 0 seconds, got {poll_interval!r}")
+        if not positive_seconds(poll_interval):
+            raise ValueError(
+                f"poll_interval must be a finite number > 0 seconds, got {poll_interval!r}"
+            )
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             batch = await self.retrieve(batch_id)
