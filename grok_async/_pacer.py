@@ -275,17 +275,21 @@ class Pacer:
     def refused(self, ticket: Ticket, state: RateLimits | None, spent: str | None) -> bool:
         """A 429 for this attempt; returns whether the budgets explain it (and pauses if so).
 
-        Explained: the refusal's own headers say a budget ran out, or (without headers)
-        ``spent`` names the budget its text says ran out ("requests" or "tokens").
-        Unexplained refusals (the headers show plenty left) pause nobody but the request.
+        Explained: the refusal's own headers say a budget ran out, or ``spent`` names the
+        budget its text says ran out ("requests" or "tokens"). The text counts even when
+        the headers show room: they are worked out a moment after the refusal, and a
+        budget refilling fast may have refilled in between. Unexplained refusals (neither
+        says a budget ran out) pause nobody but the request.
         """
+        requests, tokens = spent == "requests", spent == "tokens"
         if state is not None:
-            requests = state.requests_remaining is not None and state.requests_remaining < 1
-            tokens = state.tokens_remaining is not None and state.tokens_remaining < max(
-                ticket.tokens, 1
+            requests = requests or (
+                state.requests_remaining is not None and state.requests_remaining < 1
             )
-        else:
-            requests, tokens = spent == "requests", spent == "tokens"
+            tokens = tokens or (
+                state.tokens_remaining is not None
+                and state.tokens_remaining < max(ticket.tokens, 1)
+            )
         if not (requests or tokens):
             self._read(ticket, state, False)
             self.done(ticket)

@@ -136,6 +136,21 @@ def test_without_headers_the_text_explains_a_refusal(clock: Clock) -> None:
     assert pacer.refused(ticket, None, "requests")
 
 
+def test_the_text_explains_a_refusal_whose_headers_already_show_the_refill(
+    clock: Clock,
+) -> None:
+    """A fast budget may refill between the refusal and its headers: the text ("Requests
+    per Minute (actual/limit): 2/1") still says the budget was spent, so the refusal pauses
+    the model (and is retried without spending max_retries) instead of passing as a stray."""
+    pacer = Pacer(60.0)
+    warm(pacer, reading(50, limit=60))
+    ticket = pacer.start_now(0, pacer.next_seq())
+    assert ticket is not None
+    assert pacer.refused(ticket, reading(1, limit=60), "requests")
+    assert pacer.refusals == 1
+    assert pacer.start_now(0, pacer.next_seq()) is None
+
+
 def test_a_fixed_window_is_learned_and_its_reset_expected(clock: Clock) -> None:
     """A refusal although the refill promised room: the budget is windowed. Probes find
     the reset (the budget jumps back); the next window is expected a period later, and
